@@ -1,0 +1,109 @@
+using Ja4.Modules.Capture;
+using Ja4.Modules.Core.Metrics;
+using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Correlation;
+using Ja4.Modules.HttpIngest;
+using Ja4.Modules.Storage;
+using Microsoft.Extensions.Options;
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace Ja4.Host;
+
+/// <summary>Builds the daemon: configuration, logging, the pipeline and every enabled module.</summary>
+public static class DaemonHost
+{
+    public const string EnvironmentPrefix = "JA4_";
+
+    /// <summary>Configuration: the JSON file, then <c>JA4_</c> environment variables, then overrides.</summary>
+    public static IConfigurationRoot LoadConfiguration(string configPath, IDictionary<string, string?>? overrides = null)
+    {
+        if (!File.Exists(configPath))
+        {
+            throw new CommandFailedException($"configuration file not found: {configPath}");
+        }
+        var builder = new ConfigurationBuilder()
+            .AddJsonFile(Path.GetFullPath(configPath), optional: false, reloadOnChange: false)
+            .AddEnvironmentVariables(EnvironmentPrefix);
+        if (overrides is not null)
+        {
+            builder.AddInMemoryCollection(overrides);
+        }
+        try
+        {
+            return builder.Build();
+        }
+        catch (InvalidDataException e)
+        {
+            throw new CommandFailedException($"configuration file {configPath} is not valid JSON: {e.InnerException?.Message ?? e.Message}");
+        }
+    }
+
+    /// <summary>The web application with every enabled module registered.</summary>
+    public static WebApplication Build(IConfigurationRoot configuration)
+    {
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            Args = [],
+        });
+        builder.Configuration.Sources.Clear();
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Host.UseSystemd();
+        builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
+
+        builder.Services
+            .AddJa4Pipeline(configuration)
+            .AddCaptureModule(configuration)
+            .AddHttpIngestModule(configuration)
+            .AddCorrelationModule(configuration)
+            .AddStorageModule(configuration);
+
+        var urls = ListenUrls(configuration);
+        builder.WebHost.UseUrls(urls);
+        var app = builder.Build();
+        app.MapGet("/metrics", (Ja4Metrics m) => Results.Text(m.RenderPrometheus(), "text/plain; version=0.0.4"));
+        app.MapGet("/healthz", () => Results.Text("ok\n"));
+        return app;
+    }
+
+    /// <summary>Dashboard URLs when the dashboard is on, else the operations URL (metrics, health).</summary>
+    internal static string ListenUrls(IConfiguration configuration) =>
+        ModuleNames.IsEnabled(configuration, ModuleNames.Dashboard)
+            ? configuration["Modules:Dashboard:Urls"] ?? "http://127.0.0.1:8080"
+            : configuration["Operations:Urls"] ?? "http://127.0.0.1:9480";
+
+    internal static void ConfigureLogging(LoggerConfiguration lc, IConfiguration configuration)
+    {
+        lc.ReadFrom.Configuration(configuration, new Serilog.Settings.Configuration.ConfigurationReaderOptions
+        {
+            SectionName = "Logging:Serilog",
+        });
+        lc.Enrich.FromLogContext();
+        var format = configuration["Logging:Console:Format"] ?? "text";
+        if (string.Equals(format, "json", StringComparison.OrdinalIgnoreCase))
+        {
+            lc.WriteTo.Console(new CompactJsonFormatter());
+        }
+        else if (!string.Equals(format, "none", StringComparison.OrdinalIgnoreCase))
+        {
+            lc.WriteTo.Console(outputTemplate: "{Timestamp:yyyy-MM-ddTHH:mm:ss.fffZ} {Level:u3} {SourceContext}: {Message:lj}{NewLine}{Exception}",
+                formatProvider: System.Globalization.CultureInfo.InvariantCulture);
+        }
+        var file = configuration["Logging:File:Path"];
+        if (!string.IsNullOrWhiteSpace(file))
+        {
+            lc.WriteTo.File(new CompactJsonFormatter(), file, rollingInterval: RollingInterval.Day,
+                retainedFileCountLimit: configuration.GetValue<int?>("Logging:File:RetainedFiles") ?? 14);
+        }
+    }
+
+    /// <summary>Start-up failures as one line each (options validation reports every problem).</summary>
+    public static IReadOnlyList<string> Explain(Exception e) => e switch
+    {
+        OptionsValidationException ov => ov.Failures.ToArray(),
+        AggregateException ag => ag.InnerExceptions.SelectMany(Explain).ToArray(),
+        _ when e.InnerException is OptionsValidationException inner => Explain(inner),
+        _ => [e.Message],
+    };
+}

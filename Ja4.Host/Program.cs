@@ -1,0 +1,3 @@
+using Ja4.Host;
+
+return await Cli.RunAsync(args);

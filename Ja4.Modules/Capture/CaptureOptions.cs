@@ -1,0 +1,78 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace Ja4.Modules.Capture;
+
+/// <summary><c>Modules:Capture</c>: live packet capture and ClientHello fingerprinting.</summary>
+public sealed class CaptureOptions
+{
+    /// <summary>Switches the module on. Default: false when absent.</summary>
+    public bool Enabled { get; set; }
+
+    /// <summary>Interface name, or <c>any</c> for all (Linux cooked capture). Default: <c>any</c>.</summary>
+    [Required]
+    public string Interface { get; set; } = "any";
+
+    /// <summary>BPF filter applied in the kernel. Default: <c>tcp port 443 or udp port 443</c>.</summary>
+    public string Filter { get; set; } = "tcp port 443 or udp port 443";
+
+    /// <summary>Bytes captured per packet. Default: 65535 (a ClientHello can span many segments).</summary>
+    [Range(256, 262_144)]
+    public int SnapLength { get; set; } = 65_535;
+
+    /// <summary>Kernel capture buffer in MiB. Default: 64.</summary>
+    [Range(1, 4096)]
+    public int BufferSizeMb { get; set; } = 64;
+
+    /// <summary>Put the interface in promiscuous mode. Default: false (a web server sees its own traffic).</summary>
+    public bool Promiscuous { get; set; }
+
+    /// <summary>Reassembly: most half-open client flows tracked at once. Default: 65536.</summary>
+    [Range(16, 16_777_216)]
+    public int MaxFlows { get; set; } = 65_536;
+
+    /// <summary>Reassembly: most bytes buffered for one ClientHello. Default: 65536.</summary>
+    [Range(1024, 1_048_576)]
+    public int MaxHelloBytes { get; set; } = 65_536;
+
+    /// <summary>Reassembly: a flow without progress for this long is dropped. Default: 00:00:10.</summary>
+    public TimeSpan FlowIdleTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Connections tracked after their hello, to report FIN/RST to correlation. Default: 262144.</summary>
+    [Range(0, 16_777_216)]
+    public int MaxTrackedConnections { get; set; } = 262_144;
+
+    /// <summary>A tracked connection silent for this long is forgotten. Default: 00:05:00.</summary>
+    public TimeSpan ConnectionIdleTimeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Decrypt QUIC Initial packets on UDP and fingerprint their ClientHello. Default: true.</summary>
+    public bool Quic { get; set; } = true;
+
+    /// <summary>How often pcap kernel/interface drop statistics are read and logged. Default: 00:00:30.</summary>
+    public TimeSpan StatsInterval { get; set; } = TimeSpan.FromSeconds(30);
+}
+
+internal sealed class CaptureOptionsValidator : IValidateOptions<CaptureOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CaptureOptions o)
+    {
+        var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(o.Interface))
+        {
+            errors.Add("Modules:Capture:Interface must name an interface or be \"any\"");
+        }
+        if (o.FlowIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Modules:Capture:FlowIdleTimeout must be positive");
+        }
+        if (o.ConnectionIdleTimeout <= TimeSpan.Zero)
+        {
+            errors.Add("Modules:Capture:ConnectionIdleTimeout must be positive");
+        }
+        if (o.StatsInterval < TimeSpan.FromSeconds(1))
+        {
+            errors.Add("Modules:Capture:StatsInterval must be at least 00:00:01");
+        }
+        return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+}

@@ -1,0 +1,53 @@
+namespace Ja4.Modules.Core.Events;
+
+/// <summary>
+/// One HTTP request as the Apache module (mod_reqin_log) reported it when the request was logged.
+/// Produced by the HTTP ingest module, consumed by correlation.
+/// </summary>
+public sealed record HttpRequest
+{
+    /// <summary>Request start time (µs precision, UTC).</summary>
+    public required DateTimeOffset Timestamp { get; init; }
+    /// <summary>Client and server endpoints as Apache saw them on the socket.</summary>
+    public required FlowKey Flow { get; init; }
+    public required string Method { get; init; }
+    public required string Path { get; init; }
+    /// <summary>Query string without '?', or null when absent or switched off.</summary>
+    public string? Query { get; init; }
+    /// <summary>"HTTP/1.1", "HTTP/2.0", ...</summary>
+    public required string Protocol { get; init; }
+    public string? Host { get; init; }
+    public string? VirtualHost { get; init; }
+    /// <summary>Request headers in arrival order; redacted values are replaced by the module.</summary>
+    public required IReadOnlyList<KeyValuePair<string, string>> Headers { get; init; }
+    public required int Status { get; init; }
+    public long BytesSent { get; init; }
+    public long DurationMicros { get; init; }
+    /// <summary>Apache's connection id (c->id).</summary>
+    public long ConnectionId { get; init; }
+    /// <summary>Index of the request on its keep-alive connection (0 for the first).</summary>
+    public int KeepAliveIndex { get; init; }
+    public string? TlsProtocol { get; init; }
+    public string? TlsCipher { get; init; }
+    public string? TlsSni { get; init; }
+    /// <summary>True when the module cut the record at its size cap.</summary>
+    public bool Truncated { get; init; }
+    /// <summary>Our own header-order signature (short hash) and its readable parts.</summary>
+    public string? HeaderSignature { get; init; }
+    public string? HeaderSignatureRaw { get; init; }
+
+    public string? UserAgent => HeaderValue("User-Agent");
+
+    /// <summary>First value of a header, case-insensitive name match.</summary>
+    public string? HeaderValue(string name)
+    {
+        foreach (var h in Headers)
+        {
+            if (string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase))
+            {
+                return h.Value;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,45 @@
+# ja4 — build, test, run and benchmark. Every target installs what it needs on Debian.
+SHELL := /bin/bash
+DOTNET ?= dotnet
+CONFIG ?= Release
+BUILD_DIR := build
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
+
+.PHONY: all build test run bench deps-build deps-test deps-bench native clean check-dotnet
+
+all: build
+
+check-dotnet:
+	@command -v $(DOTNET) >/dev/null || { echo "missing: the .NET 10 SDK (dotnet) is not on PATH; see https://learn.microsoft.com/dotnet/core/install/linux-debian" >&2; exit 1; }
+
+deps-build: check-dotnet
+	@scripts/install-deps.sh build
+
+deps-test: check-dotnet
+	@scripts/install-deps.sh test
+
+deps-bench: check-dotnet
+	@scripts/install-deps.sh bench
+
+## build: publish the framework-dependent executable to build/ja4
+build: deps-build
+	$(DOTNET) publish Ja4.Host/Ja4.Host.csproj -c $(CONFIG) -o $(BUILD_DIR) --nologo -v quiet -p:UseAppHost=true
+	@echo "built $(BUILD_DIR)/ja4"
+
+## test: build and run every test (unit, corpus, live capture, Apache, storage)
+test: deps-test
+	$(DOTNET) build ja4.sln -c $(CONFIG) --nologo -v quiet
+	$(DOTNET) test ja4.sln -c $(CONFIG) --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m
+
+## run: start the daemon with the root appsettings.json
+run: build
+	$(BUILD_DIR)/ja4 run --config appsettings.json
+
+## bench: run the benchmarks and print one table
+bench: deps-bench build
+	bench/run.sh
+
+clean:
+	rm -rf $(BUILD_DIR) dist bench/out */bin */obj
