@@ -59,6 +59,7 @@ public static class DaemonHost
         builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
 
+        builder.Services.AddHealthChecks();
         builder.Services
             .AddJa4Pipeline(configuration)
             .AddCaptureModule(configuration)
@@ -72,6 +73,10 @@ public static class DaemonHost
         var app = builder.Build();
         app.MapGet("/metrics", (Ja4Metrics m) => Results.Text(m.RenderPrometheus(), "text/plain; version=0.0.4"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapHealthChecks("/readyz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        {
+            ResponseWriter = ReadinessReport.WriteAsync,
+        });
         app.MapDashboard();
         return app;
     }
