@@ -14,6 +14,9 @@ public sealed class StatusPageTests(BrowserFixture browser)
         await using var daemon = await DaemonInstance.StartAsync(new Dictionary<string, string?>
         {
             ["Modules:Dashboard:Enabled"] = "true",
+            ["Modules:HttpIngest:Enabled"] = "true",
+            ["Modules:HttpIngest:SocketPath"] = Path.Combine(Path.GetTempPath(), $"ja4-status-{Guid.NewGuid():N}.sock"),
+            ["Modules:Correlation:Enabled"] = "true",
         });
         var errors = new List<string>();
         var page = await browser.NewPageAsync(errors);
@@ -22,16 +25,21 @@ public sealed class StatusPageTests(BrowserFixture browser)
 
         Assert.Equal("true", await page.GetAttributeAsync("[data-module=Dashboard]", "data-enabled"));
         Assert.Equal("false", await page.GetAttributeAsync("[data-module=Capture]", "data-enabled"));
+        Assert.Equal("active", await page.Locator("[data-channel=LiveFeed] + td + td").InnerTextAsync());
+        Assert.Equal("off", await page.Locator("[data-channel=Handshakes] + td + td").InnerTextAsync());
         foreach (var edge in Edges.All)
         {
             Assert.Equal(1, await page.Locator($"[data-channel={edge.Name}]").CountAsync());
         }
 
         // Wait for the interactive circuit, then filter the metrics table.
-        await page.WaitForFunctionAsync("() => window.Blazor !== undefined");
-        await Task.Delay(500);
+        await page.WaitForSelectorAsync("#ja4-main[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
         await page.Locator("#metric-filter").FillAsync("capacity");
-        await page.WaitForURLAsync(u => u.Contains("q=capacity"), new PageWaitForURLOptions { Timeout = 10_000 });
+        await page.WaitForURLAsync(u => u.Contains("q=capacity"),
+            new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+        // Active edges: HttpIngest -> Correlation and Correlation -> Dashboard.
+        await page.WaitForSelectorAsync("#metrics td:has-text('channel=\"LiveFeed\"')");
+        Assert.Equal(2, await page.Locator("#metrics tbody tr").CountAsync());
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ArtifactsDir, "status.png"), FullPage = true });
 
         // Reloading the shared link shows the same filter.
