@@ -1,4 +1,5 @@
 using Ja4.Modules.Capture.Decoding;
+using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
 using SharpPcap;
 using SharpPcap.LibPcap;
@@ -43,6 +44,21 @@ public sealed class CaptureFileReader : IDisposable
 
     /// <summary>The pcap link type of the file (valid once reading has started).</summary>
     public int LinkType { get; private set; }
+
+    /// <summary>
+    /// Every ClientHello of the file that parses, fingerprinted, in capture order (hellos that do
+    /// not parse are counted as <c>ja4_capture_giveup_total{reason="parse_error"}</c>).
+    /// </summary>
+    public IEnumerable<TlsClientHello> ReadEvents()
+    {
+        foreach (var captured in ReadHellos())
+        {
+            if (HelloFingerprinting.ToEvent(captured, Counters, out _) is { } e)
+            {
+                yield return e;
+            }
+        }
+    }
 
     /// <summary>Every ClientHello of the file, as found on the wire (not yet fingerprinted).</summary>
     public IEnumerable<CapturedHello> ReadHellos()
