@@ -28,6 +28,7 @@ public static class Cli
     public static IReadOnlyList<ICommand> Commands { get; } =
     [
         new RunCommand(),
+        new FingerprintCommand(),
         new StatusCommand(),
         new VersionCommand(),
     ];

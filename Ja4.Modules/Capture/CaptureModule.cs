@@ -15,6 +15,8 @@ public static class CaptureModule
         {
             return services;
         }
+        services.AddSingleton<CaptureWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<CaptureWorker>());
         return services;
     }
 }

@@ -69,10 +69,31 @@ internal sealed class CaptureOptionsValidator : IValidateOptions<CaptureOptions>
         {
             errors.Add("Modules:Capture:ConnectionIdleTimeout must be positive");
         }
+        if (string.IsNullOrWhiteSpace(o.Filter))
+        {
+            errors.Add("Modules:Capture:Filter must be a BPF filter (e.g. \"tcp port 443 or udp port 443\")");
+        }
+        else if (FilterError(o.Filter) is { } filterError)
+        {
+            errors.Add($"Modules:Capture:Filter \"{o.Filter}\" is not a valid BPF filter: {filterError}");
+        }
         if (o.StatsInterval < TimeSpan.FromSeconds(1))
         {
             errors.Add("Modules:Capture:StatsInterval must be at least 00:00:01");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    /// <summary>Compiles the filter with libpcap (no device needed); null when valid or libpcap is absent.</summary>
+    private static string? FilterError(string filter)
+    {
+        try
+        {
+            return SharpPcap.LibPcap.PcapDevice.CheckFilter(filter, out var error) ? null : error?.Trim() ?? "syntax error";
+        }
+        catch (DllNotFoundException)
+        {
+            return null; // reported when the device opens
+        }
     }
 }
