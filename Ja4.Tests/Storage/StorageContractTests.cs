@@ -1,0 +1,365 @@
+using System.Globalization;
+using System.Net;
+using Ja4.Modules.Core.Events;
+using Ja4.Modules.Storage;
+using Ja4.Modules.Storage.Engines;
+using Ja4.Modules.Storage.Queries;
+using Ja4.Modules.Storage.Schema;
+using static Ja4.Tests.Storage.StorageTestKit;
+
+namespace Ja4.Tests.Storage;
+
+/// <summary>
+/// The storage contract, run on every engine: chDB in process, the ClickHouse HTTP interface
+/// (test fixture over chDB, through ClickHouse.Driver), and a real server when JA4_CLICKHOUSE_URL is set.
+/// </summary>
+[Collection("chdb")]
+public sealed class StorageContractTests(ChdbFixture fixture)
+{
+    public static IEnumerable<object[]> Engines() => ChdbFixture.Engines();
+
+    private static readonly string[] Tables =
+    [
+        "agg_host_ip_ja4_1h", "agg_host_ip_ja4_1h_mv", "http_logs", "known_fingerprints", "known_fingerprints_dict",
+        "ml_all_scores", "ml_detected_anomalies", "schema_migrations", "tls_handshakes",
+    ];
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Migrations_apply_from_empty_and_a_rerun_changes_nothing(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "mig");
+        try
+        {
+            var runner = new MigrationRunner(store, o, Migration.LoadDirectory(SchemaDirectory));
+            var before = await runner.StatusAsync(CancellationToken.None);
+            Assert.All(before.Where(s => s.Version <= 6), s => Assert.Equal(MigrationState.Pending, s.State));
+            Assert.Equal(MigrationState.NotApplicable, before.Single(s => s.Version == 7).State);
+
+            var applied = await runner.MigrateAsync(CancellationToken.None);
+            Assert.Equal([1, 2, 3, 4, 5, 6], applied.Select(m => m.Version));
+            var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
+                new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
+            Assert.Equal(Tables, tables);
+
+            var again = await runner.MigrateAsync(CancellationToken.None);
+            Assert.Empty(again);
+            Assert.Equal(6, await CountAsync(store, o.Database + ".schema_migrations"));
+            var status = await runner.StatusAsync(CancellationToken.None);
+            Assert.All(status.Where(s => s.Version <= 6), s => Assert.Equal(MigrationState.Applied, s.State));
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task An_applied_migration_that_was_edited_is_refused(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "edit");
+        var dir = Directory.CreateTempSubdirectory("ja4-schema-").FullName;
+        try
+        {
+            foreach (var f in Directory.GetFiles(SchemaDirectory, "*.sql"))
+            {
+                File.Copy(f, Path.Combine(dir, Path.GetFileName(f)));
+            }
+            await new MigrationRunner(store, o, Migration.LoadDirectory(dir)).MigrateAsync(CancellationToken.None);
+            File.AppendAllText(Path.Combine(dir, "03_http_logs.sql"), "\n-- an edit\n");
+            var runner = new MigrationRunner(store, o, Migration.LoadDirectory(dir));
+            var e = await Assert.ThrowsAsync<MigrationException>(() => runner.MigrateAsync(CancellationToken.None));
+            Assert.Contains("schema/03_http_logs.sql was edited after it was applied", e.Message);
+            Assert.Equal(MigrationState.Edited, (await runner.StatusAsync(CancellationToken.None)).Single(s => s.Version == 3).State);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+            await DropAsync(store, o);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Every_field_of_a_correlated_request_and_a_handshake_round_trips(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "rt");
+        try
+        {
+            await MigrateAsync(store, o);
+            var v6 = StorageEvents.Request(7, StorageEvents.T0, clientIp: "2001:db8::42");
+            var plain = StorageEvents.Request(8, StorageEvents.T0.AddSeconds(1), match: MatchStatus.PlainHttp);
+            var hello = StorageEvents.Hello(StorageEvents.T0);
+            await WriteAsync(store, o, [v6, plain], [hello]);
+
+            var rows = await JsonRowsAsync(store, $"SELECT * FROM {o.Database}.http_logs ORDER BY connection_id FORMAT JSONEachRow");
+            Assert.Equal(2, rows.Count);
+            var r = rows[0];
+            Assert.Equal("2026-11-20 10:15:30.000000", r.GetProperty("time").GetString());
+            Assert.Equal("2001:db8::42", r.GetProperty("client_ip").GetString());
+            Assert.Equal(50123, r.GetProperty("client_port").GetInt32());
+            Assert.Equal("::ffff:198.51.100.7", r.GetProperty("server_ip").GetString());
+            Assert.Equal(443, r.GetProperty("server_port").GetInt32());
+            Assert.Equal("GET", r.GetProperty("method").GetString());
+            Assert.Equal("shop.example", r.GetProperty("host").GetString());
+            Assert.Equal("shop_vhost", r.GetProperty("vhost").GetString());
+            Assert.Equal("/cart", r.GetProperty("path").GetString());
+            Assert.Equal("q=1&x=%20", r.GetProperty("query").GetString());
+            Assert.Equal("HTTP/2.0", r.GetProperty("protocol").GetString());
+            Assert.Equal(200, r.GetProperty("status").GetInt32());
+            Assert.Equal("1234", r.GetProperty("bytes_sent").ToString());
+            Assert.Equal("5678", r.GetProperty("duration_us").ToString());
+            Assert.Equal("7", r.GetProperty("connection_id").ToString());
+            Assert.Equal(2, r.GetProperty("keepalive_index").GetInt32());
+            Assert.Equal("Mozilla/5.0 (X11; Linux x86_64)", r.GetProperty("user_agent").GetString());
+            Assert.Equal(["Host", "User-Agent", "Accept"], r.GetProperty("header_names").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal(["shop.example", "Mozilla/5.0 (X11; Linux x86_64)", "*/*"], r.GetProperty("header_values").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("a1b2c3d4e5f6", r.GetProperty("header_signature").GetString());
+            Assert.Equal("host,user-agent,accept", r.GetProperty("header_signature_raw").GetString());
+            Assert.False(r.GetProperty("truncated").GetBoolean());
+            Assert.Equal("TLSv1.3", r.GetProperty("req_tls_protocol").GetString());
+            Assert.Equal("TLS_AES_128_GCM_SHA256", r.GetProperty("req_tls_cipher").GetString());
+            Assert.Equal("shop.example", r.GetProperty("req_tls_sni").GetString());
+            Assert.Equal("matched", r.GetProperty("match_status").GetString());
+            Assert.Equal("2026-11-20 10:15:30.003000", r.GetProperty("correlated_at").GetString());
+            Assert.Equal("2026-11-20 10:15:31.234567", r.GetProperty("tls_time").GetString());
+            Assert.Equal("tcp", r.GetProperty("transport").GetString());
+            Assert.Equal("shop.example", r.GetProperty("sni").GetString());
+            Assert.Equal(["h2", "http/1.1"], r.GetProperty("alpn").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("1.3", r.GetProperty("tls_version").GetString());
+            Assert.Equal(0x0303, r.GetProperty("legacy_version").GetInt32());
+            Assert.Equal("t13d1516h2_8daaf6152771_02713d6af862", r.GetProperty("ja4").GetString());
+            Assert.Equal("t13d1516h2_002f,0035,009c_0005,000a,000b", r.GetProperty("ja4_r").GetString());
+            Assert.Equal("t13d1516h2_acb858a92679_18f69afefd3d", r.GetProperty("ja4_o").GetString());
+            Assert.Equal("t13d1516h2_1301,1302_0000,0017", r.GetProperty("ja4_ro").GetString());
+            Assert.Equal("cd08e31494f9531f560d64c695473da9", r.GetProperty("ja3").GetString());
+            Assert.Equal("771,4865-4866,0-23,29-23,0", r.GetProperty("ja3_full").GetString());
+
+            var p = rows[1];
+            Assert.Equal("::ffff:192.0.2.10", p.GetProperty("client_ip").GetString());
+            Assert.Equal("plain_http", p.GetProperty("match_status").GetString());
+            Assert.Equal("", p.GetProperty("ja4").GetString());
+            Assert.Equal("1970-01-01 00:00:00.000000", p.GetProperty("tls_time").GetString());
+
+            var h = (await JsonRowsAsync(store, $"SELECT * FROM {o.Database}.tls_handshakes FORMAT JSONEachRow")).Single();
+            Assert.Equal("2026-11-20 10:15:31.234567", h.GetProperty("time").GetString());
+            Assert.Equal("::ffff:192.0.2.10", h.GetProperty("client_ip").GetString());
+            Assert.Equal(50123, h.GetProperty("client_port").GetInt32());
+            Assert.Equal("::ffff:198.51.100.7", h.GetProperty("server_ip").GetString());
+            Assert.Equal(443, h.GetProperty("server_port").GetInt32());
+            Assert.Equal("tcp", h.GetProperty("transport").GetString());
+            Assert.Equal("shop.example", h.GetProperty("sni").GetString());
+            Assert.Equal(["h2", "http/1.1"], h.GetProperty("alpn").EnumerateArray().Select(e => e.GetString()));
+            Assert.Equal("1.3", h.GetProperty("tls_version").GetString());
+            Assert.Equal(771, h.GetProperty("legacy_version").GetInt32());
+            Assert.Equal("t13d1516h2_8daaf6152771_02713d6af862", h.GetProperty("ja4").GetString());
+            Assert.Equal("t13d1516h2_002f,0035,009c_0005,000a,000b", h.GetProperty("ja4_r").GetString());
+            Assert.Equal("t13d1516h2_acb858a92679_18f69afefd3d", h.GetProperty("ja4_o").GetString());
+            Assert.Equal("t13d1516h2_1301,1302_0000,0017", h.GetProperty("ja4_ro").GetString());
+            Assert.Equal("cd08e31494f9531f560d64c695473da9", h.GetProperty("ja3").GetString());
+            Assert.Equal("771,4865-4866,0-23,29-23,0", h.GetProperty("ja3_full").GetString());
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+
+    /// <summary>A deterministic mix: 3 hosts, 40 IPs, 4 JA4s, 5 hours, every status class and method.</summary>
+    internal static List<CorrelatedRequest> Mix(int count, DateTimeOffset start)
+    {
+        string[] hosts = ["a.example", "b.example", "c.example"];
+        string[] methods = ["GET", "POST", "HEAD", "PUT"];
+        int[] statuses = [101, 200, 204, 301, 404, 403, 500, 503];
+        var list = new List<CorrelatedRequest>(count);
+        for (var i = 0; i < count; i++)
+        {
+            var ip = $"10.0.{i % 5}.{i % 40}";
+            var hello = StorageEvents.Hello(start) with { Ja4 = $"t13d15{i % 4}6h2_8daaf6152771_02713d6af862" };
+            list.Add(StorageEvents.Request(i, start.AddSeconds(i * 17 % (5 * 3600)), clientIp: ip, host: hosts[i % 3],
+                path: $"/p/{i % 23}", status: statuses[i % statuses.Length], method: methods[i % 4],
+                userAgent: i % 9 == 0 ? "" : $"agent-{i % 6}", hello: hello,
+                match: i % 7 == 0 ? MatchStatus.NoHandshakeSeen : MatchStatus.Matched));
+        }
+        return list;
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task The_materialized_view_equals_a_group_by_over_http_logs(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "mv");
+        o.BatchSize = 700;
+        try
+        {
+            await MigrateAsync(store, o);
+            await WriteAsync(store, o, Mix(3000, StorageEvents.T0));
+            var db = o.Database;
+            var fromView = await TextAsync(store, $"""
+                SELECT hour, host, client_ip, ja4, sum(requests), min(first_seen), max(last_seen), sum(bytes_sent), sum(duration_us),
+                       sum(status_1xx), sum(status_2xx), sum(status_3xx), sum(status_4xx), sum(status_5xx),
+                       sum(method_get), sum(method_post), sum(method_head), sum(method_other), sum(no_user_agent), sum(tls_matched),
+                       sum(keepalive_reused), uniqMerge(paths), uniqMerge(user_agents), uniqMerge(header_signatures), uniqMerge(client_ports)
+                FROM {db}.agg_host_ip_ja4_1h GROUP BY hour, host, client_ip, ja4 ORDER BY hour, host, client_ip, ja4
+                """);
+            var direct = await TextAsync(store, $"""
+                SELECT toStartOfHour(time) AS hour, host, client_ip, ja4, count(), min(time), max(time), sum(bytes_sent), sum(duration_us),
+                       countIf(status >= 100 AND status < 200), countIf(status >= 200 AND status < 300), countIf(status >= 300 AND status < 400),
+                       countIf(status >= 400 AND status < 500), countIf(status >= 500 AND status < 600),
+                       countIf(method = 'GET'), countIf(method = 'POST'), countIf(method = 'HEAD'), countIf(method NOT IN ('GET', 'POST', 'HEAD')),
+                       countIf(user_agent = ''), countIf(match_status = 'matched'), countIf(keepalive_index > 0),
+                       uniqExact(path), uniqExact(user_agent), uniqExact(header_signature), uniqExact(client_port)
+                FROM {db}.http_logs GROUP BY hour, host, client_ip, ja4 ORDER BY hour, host, client_ip, ja4
+                """);
+            Assert.Equal(direct, fromView);
+            Assert.True(direct.Split('\n').Length > 100, "the mix spreads over many groups");
+            Assert.Equal("3000", await TextAsync(store, $"SELECT sum(requests) FROM {db}.agg_host_ip_ja4_1h"));
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Retention_drops_expired_parts_and_follows_the_configuration(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "ttl");
+        o.Retention.HttpLogsDays = 3;
+        try
+        {
+            await MigrateAsync(store, o);
+            var now = DateTimeOffset.UtcNow;
+            await WriteAsync(store, o, [StorageEvents.Request(1, now.AddDays(-10)), StorageEvents.Request(2, now.AddDays(-5))]);
+            await WriteAsync(store, o, [StorageEvents.Request(3, now.AddMinutes(-5))]);
+            await store.QueryAsync($"OPTIMIZE TABLE {o.Database}.http_logs FINAL");
+            Assert.Equal("3", await TextAsync(store, $"SELECT arrayStringConcat(groupArray(toString(connection_id)), ',') FROM {o.Database}.http_logs"));
+
+            // A new retention is applied by ALTER at start-up, without a new migration.
+            o.Retention.HttpLogsDays = 9;
+            await MigrateAsync(store, o);
+            var engineFull = await TextAsync(store, "SELECT engine_full FROM system.tables WHERE database = {db:String} AND name = 'http_logs'",
+                new Dictionary<string, string> { ["db"] = o.Database });
+            Assert.Contains("toIntervalDay(9)", engineFull);
+            Assert.Contains("ttl_only_drop_parts = 1", engineFull);
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Scores_anomalies_and_known_fingerprints_are_written_and_read(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "ml");
+        try
+        {
+            await MigrateAsync(store, o);
+            var queries = new StorageQueries(store, o);
+            var t = StorageEvents.T0;
+            ScoreRecord Score(int i, bool anomaly, string level) => new(t.AddMinutes(i), t.AddMinutes(i - 5), t.AddMinutes(i),
+                "shop.example", IPAddress.Parse($"203.0.113.{i}"), "t13d1516h2_8daaf6152771_02713d6af862", 0.5f + i / 100f, level,
+                anomaly ? "python-requests" : "", anomaly, "iforest-1",
+                new Dictionary<string, double> { ["requests"] = 10 * i, ["uniq_paths"] = i }, anomaly ? $"burst of {10 * i} requests" : "");
+            await queries.WriteScoresAsync([Score(1, false, "none"), Score(2, true, "high"), Score(3, true, "medium")], store);
+            Assert.Equal(3, await CountAsync(store, o.Database + ".ml_all_scores"));
+
+            var anomalies = await queries.AnomaliesAsync(t, t.AddHours(1));
+            Assert.Equal(["203.0.113.3", "203.0.113.2"], anomalies.Select(a => a.ClientIp.ToString()));
+            var high = Assert.Single(await queries.AnomaliesAsync(t, t.AddHours(1), ["high"]));
+            Assert.Equal("python-requests", high.BotName);
+            Assert.Equal(0.52f, high.Score, 3);
+            Assert.Equal(20, high.Features["requests"]);
+            Assert.Equal("burst of 20 requests", high.Explanation);
+            Assert.Equal(t.AddMinutes(2), high.Time);
+            Assert.Equal(t.AddMinutes(-3), high.WindowStart);
+
+            var ipScores = await queries.ScoresForIpAsync(IPAddress.Parse("203.0.113.1"), t, t.AddHours(1));
+            Assert.False(Assert.Single(ipScores).IsAnomaly);
+
+            await queries.UpsertKnownFingerprintsAsync([new KnownFingerprint("t13d1516h2_8daaf6152771_02713d6af862", "Chrome", "BoringSSL",
+                "desktop", "any", "browser", "foxio", "")], store);
+            await WriteAsync(store, o, [StorageEvents.Request(1, t)]);
+            var d = await queries.Ja4Async("t13d1516h2_8daaf6152771_02713d6af862", t.AddHours(-1), t.AddHours(1));
+            Assert.Equal("Chrome", d.Application);
+            Assert.Equal("browser", d.Category);
+            Assert.Equal(1, d.Requests);
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Queries_return_what_was_written(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, "q");
+        try
+        {
+            await MigrateAsync(store, o);
+            var t = StorageEvents.T0;
+            var ja4A = "t13d1516h2_8daaf6152771_02713d6af862";
+            var ja4B = "t13d0000h1_000000000000_000000000000";
+            var events = new List<CorrelatedRequest>();
+            // 5 requests from 10.1.1.1 (ja4 A, /a), 3 from 10.1.1.2 (ja4 B, /b, 404), 1 from 10.1.1.3 outside the range.
+            for (var i = 0; i < 5; i++)
+            {
+                events.Add(StorageEvents.Request(i, t.AddMinutes(i), "10.1.1.1", path: "/a", hello: StorageEvents.Hello(t) with { Ja4 = ja4A }));
+            }
+            for (var i = 0; i < 3; i++)
+            {
+                events.Add(StorageEvents.Request(10 + i, t.AddMinutes(10 + i), "10.1.1.2", host: "b.example", path: "/b", status: 404,
+                    hello: StorageEvents.Hello(t) with { Ja4 = ja4B }));
+            }
+            events.Add(StorageEvents.Request(99, t.AddDays(-2), "10.1.1.3", path: "/old"));
+            await WriteAsync(store, o, events);
+            var q = new StorageQueries(store, o);
+            var from = t.AddHours(-1);
+            var to = t.AddHours(1);
+
+            var stats = await q.StatsAsync(from, to);
+            Assert.Equal(new TrafficStats(8, 2, 2, 2, 8 * 1234, 3, 0, 8), stats);
+
+            var topJa4 = await q.TopAsync(TopDimension.Ja4, from, to);
+            Assert.Equal([(ja4A, 5L), (ja4B, 3L)], topJa4.Select(e => (e.Key, e.Requests)));
+            var topHosts = await q.TopAsync(TopDimension.Host, from, to);
+            Assert.Equal([("shop.example", 5L), ("b.example", 3L)], topHosts.Select(e => (e.Key, e.Requests)));
+            var topIps = await q.TopAsync(TopDimension.ClientIp, from, to, 1);
+            Assert.Equal([("::ffff:10.1.1.1", 5L)], topIps.Select(e => (e.Key, e.Requests)));
+            var topPaths = await q.TopAsync(TopDimension.Path, from, to);
+            Assert.Equal([("/a", 5L), ("/b", 3L)], topPaths.Select(e => (e.Key, e.Requests)));
+
+            var ip = await q.IpAsync(IPAddress.Parse("10.1.1.2"), from, to);
+            var hour = Assert.Single(ip.Hours);
+            Assert.Equal((new DateTimeOffset(2026, 11, 20, 10, 0, 0, TimeSpan.Zero), "b.example", ja4B, 3L, 1L, 3L), (hour.Hour, hour.Host, hour.Ja4, hour.Requests, hour.UniquePaths, hour.Status4xx));
+            Assert.Equal([12L, 11L, 10L], ip.RecentRequests.Select(r => (long)(r.Time - t).TotalMinutes));
+            Assert.All(ip.RecentRequests, r => Assert.Equal(("/b", 404, "matched"), (r.Path, r.Status, r.MatchStatus)));
+
+            var old = await q.IpAsync(IPAddress.Parse("10.1.1.3"), from, to);
+            Assert.Empty(old.Hours);
+            Assert.Empty(old.RecentRequests);
+
+            var d = await q.Ja4Async(ja4A, from, to);
+            Assert.Equal((5L, 1L), (d.Requests, d.UniqueIps));
+            Assert.Equal("::ffff:10.1.1.1", Assert.Single(d.TopIps).Key);
+            Assert.Null(d.Application);
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+}
