@@ -40,6 +40,7 @@ public sealed class CorrelationWorker : BackgroundService
     private readonly Counter _discarded;
     private readonly List<CorrelatedRequest> _ready = new(Batch * 2);
     private int _sunk;
+    private int _started;
     private bool _capWarned;
     private bool _pendingCapWarned;
 
@@ -94,8 +95,23 @@ public sealed class CorrelationWorker : BackgroundService
         return sinks;
     }
 
+    public override async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await base.StopAsync(cancellationToken).ConfigureAwait(false);
+        // BackgroundService does not run ExecuteAsync at all when it is stopped before its task
+        // started: the queued events must still be drained and the outlets completed.
+        if (Interlocked.Exchange(ref _started, 1) == 0)
+        {
+            await DrainAndCompleteAsync().ConfigureAwait(false);
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
+        if (Interlocked.Exchange(ref _started, 1) != 0)
+        {
+            return;
+        }
         // Let the host finish starting before the loop takes the thread.
         await Task.Yield();
         CorrelationLog.Started(_logger, _handshakes is null ? "off" : "on", _requests is null ? "off" : "on",
