@@ -13,6 +13,8 @@ public enum MatchStatus : byte
     CaptureDisabled = 3,
     /// <summary>The connection's handshake was evicted (memory cap) before the request arrived.</summary>
     Evicted = 4,
+    /// <summary>TLS request pushed out unmatched because too many requests were waiting for handshakes.</summary>
+    PendingOverflow = 5,
 }
 
 /// <summary>An HTTP request joined with the ClientHello of its connection (when found).</summary>
