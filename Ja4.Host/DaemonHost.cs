@@ -54,19 +54,16 @@ public static class DaemonHost
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
         builder.Host.UseSystemd();
-        // Serves the component libraries' assets from a build output too (a published
-        // output carries them itself and has no manifest, which makes this a no-op).
-        builder.WebHost.UseStaticWebAssets();
+        if (ModuleNames.IsEnabled(configuration, ModuleNames.Dashboard))
+        {
+            // Serves the component libraries' assets from a build output too (a published
+            // output carries them itself and has no manifest, which makes this a no-op).
+            builder.WebHost.UseStaticWebAssets();
+        }
         builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
 
         builder.Services.AddHealthChecks();
-        builder.Services
-            .AddJa4Pipeline(configuration)
-            .AddCaptureModule(configuration)
-            .AddHttpIngestModule(configuration)
-            .AddCorrelationModule(configuration)
-            .AddStorageModule(configuration)
-            .AddDashboardModule(configuration);
+        AddModules(builder.Services, configuration, replay: false);
 
         var urls = ListenUrls(configuration);
         builder.WebHost.UseUrls(urls);
@@ -80,6 +77,36 @@ public static class DaemonHost
         app.MapDashboard();
         return app;
     }
+
+    /// <summary>
+    /// A host for <c>ja4 replay</c>: no HTTP listener, the modules the configuration enables
+    /// (the caller switches capture, ingest, dashboard and detection off), the capture and
+    /// ingest edges fed by the caller, and <paramref name="clock"/> as the process's time.
+    /// </summary>
+    public static IHost BuildReplay(IConfigurationRoot configuration, TimeProvider clock)
+    {
+        var builder = Microsoft.Extensions.Hosting.Host.CreateApplicationBuilder(new HostApplicationBuilderSettings
+        {
+            ContentRootPath = AppContext.BaseDirectory,
+            ApplicationName = "ja4",
+            Args = [],
+            Configuration = new ConfigurationManager(),
+        });
+        builder.Configuration.AddConfiguration(configuration);
+        builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
+        builder.Services.AddSingleton(clock);
+        AddModules(builder.Services, configuration, replay: true);
+        return builder.Build();
+    }
+
+    private static void AddModules(IServiceCollection services, IConfigurationRoot configuration, bool replay) =>
+        services
+            .AddJa4Pipeline(configuration, replay)
+            .AddCaptureModule(configuration)
+            .AddHttpIngestModule(configuration)
+            .AddCorrelationModule(configuration)
+            .AddStorageModule(configuration)
+            .AddDashboardModule(configuration);
 
     /// <summary>Dashboard URLs when the dashboard is on, else the operations URL (metrics, health).</summary>
     internal static string ListenUrls(IConfiguration configuration) =>
@@ -111,6 +138,14 @@ public static class DaemonHost
                 retainedFileCountLimit: configuration.GetValue<int?>("Logging:File:RetainedFiles") ?? 14);
         }
     }
+
+    /// <summary>
+    /// Runs every options validator of the enabled modules and the pipeline at once, before any
+    /// worker is constructed (the host resolves its workers before it validates, and a worker that
+    /// reads its options first would report only its own problem). Throws with all problems.
+    /// </summary>
+    public static void ValidateOptions(IServiceProvider services) =>
+        services.GetService<IStartupValidator>()?.Validate();
 
     /// <summary>Start-up failures as one line each (options validation reports every problem).</summary>
     public static IReadOnlyList<string> Explain(Exception e) => e switch

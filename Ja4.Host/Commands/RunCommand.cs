@@ -32,6 +32,7 @@ public sealed class RunCommand : ICommand
         try
         {
             app = DaemonHost.Build(configuration);
+            DaemonHost.ValidateOptions(app.Services);
             await app.StartAsync(cancellationToken);
         }
         catch (Exception e) when (e is not OperationCanceledException)

@@ -38,8 +38,11 @@ public sealed class StatusPageTests(BrowserFixture browser)
         await page.WaitForURLAsync(u => u.Contains("q=capacity"),
             new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
         // Active edges: HttpIngest -> Correlation and Correlation -> Dashboard.
-        await page.WaitForSelectorAsync("#metrics td:has-text('channel=\"LiveFeed\"')");
-        Assert.Equal(2, await page.Locator("#metrics tbody tr").CountAsync());
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#metrics tbody tr').length === 2",
+            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        var rows = await page.Locator("#metrics tbody tr").AllInnerTextsAsync();
+        Assert.All(rows, r => Assert.Contains("ja4_channel_capacity", r));
+        Assert.Contains(rows, r => r.Contains("channel=\"LiveFeed\""));
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ArtifactsDir, "status.png"), FullPage = true });
 
         // Reloading the shared link shows the same filter.

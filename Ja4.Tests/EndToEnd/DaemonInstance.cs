@@ -42,6 +42,7 @@ public sealed class DaemonInstance : IAsyncDisposable
             ["Operations:Urls"] = url,
         };
         var app = DaemonHost.Build(DaemonHost.LoadConfiguration(path, merged));
+        DaemonHost.ValidateOptions(app.Services);
         await app.StartAsync();
         return new DaemonInstance(app, url, path);
     }

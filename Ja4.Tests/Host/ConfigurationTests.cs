@@ -30,6 +30,7 @@ public sealed class ConfigurationTests
             var app = DaemonHost.Build(DaemonHost.LoadConfiguration(path, merged));
             try
             {
+                DaemonHost.ValidateOptions(app.Services);
                 await app.StartAsync();
                 await app.StopAsync();
                 return [];

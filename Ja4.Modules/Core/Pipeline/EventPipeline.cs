@@ -14,7 +14,12 @@ public sealed class EventPipeline
     private readonly Dictionary<string, IEdge> _edges = new(StringComparer.Ordinal);
     private readonly IReadOnlySet<string> _enabled;
 
-    public EventPipeline(IReadOnlySet<string> enabledModules, PipelineOptions options, Ja4Metrics metrics)
+    /// <param name="enabledModules">Modules of this process.</param>
+    /// <param name="options">Channel sizing.</param>
+    /// <param name="metrics">Where drops and depths are counted.</param>
+    /// <param name="waitEverywhere">Every edge applies back-pressure (replay of files: nothing may be dropped).</param>
+    public EventPipeline(IReadOnlySet<string> enabledModules, PipelineOptions options, Ja4Metrics metrics,
+        bool waitEverywhere = false)
     {
         _enabled = enabledModules;
         foreach (var def in Edges.All)
@@ -26,7 +31,9 @@ public sealed class EventPipeline
             options.Channels.TryGetValue(def.Name, out var o);
             var capacity = o?.Capacity ?? def.DefaultCapacity;
             // Hot-path producers never wait, whatever the configuration says.
-            var mode = def.DefaultFullMode == EdgeFullMode.Drop ? EdgeFullMode.Drop : o?.FullMode ?? def.DefaultFullMode;
+            var mode = waitEverywhere ? EdgeFullMode.Wait
+                : def.DefaultFullMode == EdgeFullMode.Drop ? EdgeFullMode.Drop
+                : o?.FullMode ?? def.DefaultFullMode;
             var edgeType = typeof(Edge<>).MakeGenericType(def.EventType);
             _edges[def.Name] = (IEdge)Activator.CreateInstance(edgeType, def, capacity, mode, metrics)!;
         }

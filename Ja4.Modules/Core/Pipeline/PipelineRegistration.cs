@@ -12,17 +12,30 @@ public static class PipelineRegistration
     /// Registers the metric registry, the <see cref="TimeProvider"/>, the pipeline (its channels
     /// sized from <c>Pipeline:Channels</c>) and the start-up check of the module graph.
     /// </summary>
-    public static IServiceCollection AddJa4Pipeline(this IServiceCollection services, IConfiguration configuration)
+    /// <param name="services">The container.</param>
+    /// <param name="configuration">The daemon's configuration.</param>
+    /// <param name="replay">
+    /// Replay of recorded files: the capture and HTTP ingest edges exist without their modules (the
+    /// replay feeds them), and every edge applies back-pressure instead of dropping, since a file
+    /// can wait and nothing read from it may be lost.
+    /// </param>
+    public static IServiceCollection AddJa4Pipeline(this IServiceCollection services, IConfiguration configuration,
+        bool replay = false)
     {
         var enabled = ModuleNames.All.Where(m => ModuleNames.IsEnabled(configuration, m))
             .ToHashSet(StringComparer.Ordinal);
+        if (replay)
+        {
+            enabled.Add(ModuleNames.Capture);
+            enabled.Add(ModuleNames.HttpIngest);
+        }
         services.TryAddSingleton(TimeProvider.System);
         services.TryAddSingleton<Ja4Metrics>();
         services.AddOptions<PipelineOptions>().Bind(configuration.GetSection(PipelineOptions.SectionName))
             .ValidateOnStart();
         services.AddSingleton<IValidateOptions<PipelineOptions>>(new PipelineGraphValidator(enabled));
         services.AddSingleton(sp => new EventPipeline(enabled, sp.GetRequiredService<IOptions<PipelineOptions>>().Value,
-            sp.GetRequiredService<Ja4Metrics>()));
+            sp.GetRequiredService<Ja4Metrics>(), waitEverywhere: replay));
         return services;
     }
 }
