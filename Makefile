@@ -7,7 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all build test run bench deps-build deps-test deps-bench native clean check-dotnet
+.PHONY: all build test run bench deb rpm deps-build deps-test deps-bench native clean check-dotnet
 
 all: build
 
@@ -40,6 +40,13 @@ run: build
 ## bench: run the benchmarks and print one table
 bench: deps-bench build
 	bench/run.sh
+
+## deb, rpm: packages in dist/ (self-contained executable, libchdb.so, Apache module, unit)
+deb: deps-test
+	scripts/package.sh deb
+
+rpm: deps-test
+	scripts/package.sh rpm
 
 clean:
 	rm -rf $(BUILD_DIR) dist bench/out */bin */obj

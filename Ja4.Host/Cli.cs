@@ -29,6 +29,7 @@ public static class Cli
     [
         new RunCommand(),
         new FingerprintCommand(),
+        new StatusCommand(),
         new VersionCommand(),
     ];
 

@@ -2,6 +2,7 @@ using Ja4.Modules.Capture;
 using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
 using Ja4.Modules.Correlation;
+using Ja4.Modules.Dashboard;
 using Ja4.Modules.HttpIngest;
 using Ja4.Modules.Storage;
 using Microsoft.Extensions.Options;
@@ -45,25 +46,38 @@ public static class DaemonHost
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
             ContentRootPath = AppContext.BaseDirectory,
+            // Fixed so that the static web assets manifests (ja4.staticwebassets.*.json) are
+            // found whichever assembly started the process (tests run the host in-process).
+            ApplicationName = "ja4",
             Args = [],
         });
         builder.Configuration.Sources.Clear();
         builder.Configuration.AddConfiguration(configuration);
         builder.Host.UseSystemd();
+        // Serves the component libraries' assets from a build output too (a published
+        // output carries them itself and has no manifest, which makes this a no-op).
+        builder.WebHost.UseStaticWebAssets();
         builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
 
+        builder.Services.AddHealthChecks();
         builder.Services
             .AddJa4Pipeline(configuration)
             .AddCaptureModule(configuration)
             .AddHttpIngestModule(configuration)
             .AddCorrelationModule(configuration)
-            .AddStorageModule(configuration);
+            .AddStorageModule(configuration)
+            .AddDashboardModule(configuration);
 
         var urls = ListenUrls(configuration);
         builder.WebHost.UseUrls(urls);
         var app = builder.Build();
         app.MapGet("/metrics", (Ja4Metrics m) => Results.Text(m.RenderPrometheus(), "text/plain; version=0.0.4"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
+        app.MapHealthChecks("/readyz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
+        {
+            ResponseWriter = ReadinessReport.WriteAsync,
+        });
+        app.MapDashboard();
         return app;
     }
 

@@ -2,7 +2,7 @@
 # Installs the system packages the build, tests and benchmarks need on Debian.
 # Usage: scripts/install-deps.sh [build|test|bench|run]   (idempotent, quiet when all present)
 set -euo pipefail
-want=(libpcap0.8 libpcap-dev tcpdump curl openssl ca-certificates)
+want=(libpcap0.8 libpcap-dev tcpdump curl openssl ca-certificates jq)
 case "${1:-test}" in
   run|build) ;;
   test|bench) want+=(tshark apache2 apache2-dev apache2-utils libssl-dev wrk python3 python3-sklearn chromium rpm);;

@@ -23,12 +23,10 @@ public sealed class ConfigurationTests
         var path = WriteConfig("{}");
         try
         {
-            var merged = new Dictionary<string, string?>(settings)
-            {
-                ["Logging:Console:Format"] = "none",
-                ["Operations:Urls"] = "http://127.0.0.1:0",
-                ["Modules:Dashboard:Urls"] = "http://127.0.0.1:0",
-            };
+            var merged = new Dictionary<string, string?>(settings);
+            merged.TryAdd("Logging:Console:Format", "none");
+            merged.TryAdd("Operations:Urls", "http://127.0.0.1:0");
+            merged.TryAdd("Modules:Dashboard:Urls", "http://127.0.0.1:0");
             var app = DaemonHost.Build(DaemonHost.LoadConfiguration(path, merged));
             try
             {

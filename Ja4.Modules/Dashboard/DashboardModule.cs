@@ -1,0 +1,63 @@
+using Ja4.Modules.Core.Options;
+using Ja4.Modules.Core.Pipeline;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using MudBlazor.Services;
+
+namespace Ja4.Modules.Dashboard;
+
+/// <summary>Entry point of the dashboard module.</summary>
+public static class DashboardModule
+{
+    /// <summary>Registers the dashboard when <c>Modules:Dashboard:Enabled</c> is true; nothing otherwise.</summary>
+    public static IServiceCollection AddDashboardModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (!services.TryAddModuleOptions<DashboardOptions, DashboardOptionsValidator>(configuration, ModuleNames.Dashboard))
+        {
+            return services;
+        }
+        services.AddRazorComponents().AddInteractiveServerComponents();
+        services.AddMudServices();
+        services.AddSingleton<DashboardMarker>();
+        services.AddSingleton<LiveFeed>();
+        services.AddHostedService<LiveFeedWorker>();
+        return services;
+    }
+
+    /// <summary>Maps the pages and their assets; does nothing when the module is disabled.</summary>
+    public static WebApplication MapDashboard(this WebApplication app)
+    {
+        if (app.Services.GetService<DashboardMarker>() is null)
+        {
+            return app;
+        }
+        app.Use(SecurityHeaders);
+        app.UseAntiforgery();
+        app.MapStaticAssets();
+        // frame-ancestors is part of the policy above; Blazor's own header would duplicate it.
+        app.MapRazorComponents<Components.App>()
+            .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
+        return app;
+    }
+
+    /// <summary>
+    /// Everything shown comes from the network, so the pages allow no inline script, no framing
+    /// and no MIME sniffing. MudBlazor sets inline styles, hence 'unsafe-inline' for styles only.
+    /// </summary>
+    private static Task SecurityHeaders(HttpContext context, Func<Task> next)
+    {
+        var h = context.Response.Headers;
+        h.ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+                                  "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; " +
+                                  "frame-ancestors 'none'; base-uri 'self'; form-action 'self'";
+        h.XContentTypeOptions = "nosniff";
+        h.XFrameOptions = "DENY";
+        h["Referrer-Policy"] = "no-referrer";
+        return next();
+    }
+}
+
+/// <summary>Present in the container only when the dashboard is enabled.</summary>
+internal sealed class DashboardMarker;
