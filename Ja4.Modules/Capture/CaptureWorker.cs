@@ -265,6 +265,7 @@ public sealed class CaptureWorker : BackgroundService
 
     private long ReportStats(LibPcapLiveDevice device, HelloExtractor extractor, long lastDropped)
     {
+        extractor.FlushCounters();
         try
         {
             var stats = device.Statistics;
