@@ -1,6 +1,7 @@
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
@@ -25,25 +26,30 @@ public sealed class CaptureWorker : BackgroundService
     /// <summary>How long pcap waits for packets before the loop checks for shutdown and timers.</summary>
     internal const int ReadTimeoutMs = 200;
 
-    private readonly CaptureOptions _options;
+    private readonly IOptions<CaptureOptions> _optionsAccessor;
+    private readonly IServiceProvider _services;
     private readonly TimeProvider _time;
     private readonly ILogger<CaptureWorker> _logger;
-    private readonly EventOutlet<TlsClientHello> _hellos;
-    private readonly EventOutlet<ConnectionClosed> _closed;
     private readonly CaptureCounters _counters;
+    private CaptureOptions _options = new();
+    private EventOutlet<TlsClientHello>? _hellos;
+    private EventOutlet<ConnectionClosed>? _closed;
     private LibPcapLiveDevice? _device;
     private long _received;
     private long _kernelDropped;
     private long _interfaceDropped;
 
-    public CaptureWorker(IOptions<CaptureOptions> options, EventPipeline pipeline, Ja4Metrics metrics, TimeProvider time,
+    /// <remarks>
+    /// Options and the pipeline are resolved at start, not here, so that the host's start-up
+    /// validation reports every configuration problem at once before anything is built.
+    /// </remarks>
+    public CaptureWorker(IOptions<CaptureOptions> options, IServiceProvider services, Ja4Metrics metrics, TimeProvider time,
         ILogger<CaptureWorker> logger)
     {
-        _options = options.Value;
+        _optionsAccessor = options;
+        _services = services;
         _time = time;
         _logger = logger;
-        _hellos = pipeline.Outlet<TlsClientHello>(ModuleNames.Capture);
-        _closed = pipeline.Outlet<ConnectionClosed>(ModuleNames.Capture);
         _counters = new CaptureCounters(metrics);
         metrics.Gauge("ja4_capture_pcap_received", "Packets libpcap received on the interface (pcap_stats ps_recv).", () => Interlocked.Read(ref _received));
         metrics.Gauge("ja4_capture_pcap_kernel_dropped", "Packets dropped by the kernel for lack of buffer space (pcap_stats ps_drop).", () => Interlocked.Read(ref _kernelDropped));
@@ -58,6 +64,10 @@ public sealed class CaptureWorker : BackgroundService
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
+        _options = _optionsAccessor.Value;
+        var pipeline = _services.GetRequiredService<EventPipeline>();
+        _hellos = pipeline.Outlet<TlsClientHello>(ModuleNames.Capture);
+        _closed = pipeline.Outlet<ConnectionClosed>(ModuleNames.Capture);
         if (!_hellos.HasConsumers && !_closed.HasConsumers)
         {
             CaptureLog.NoConsumers(_logger);
@@ -244,10 +254,10 @@ public sealed class CaptureWorker : BackgroundService
             }
             else
             {
-                _hellos.TryPublish(e);
+                _hellos!.TryPublish(e);
             }
         }
-        if (closed is { } c && _closed.HasConsumers)
+        if (closed is { } c && _closed!.HasConsumers)
         {
             _closed.TryPublish(new ConnectionClosed(new DateTimeOffset(ticks, TimeSpan.Zero), c.Flow.ToFlowKey(), c.Reason));
         }
@@ -255,6 +265,7 @@ public sealed class CaptureWorker : BackgroundService
 
     private long ReportStats(LibPcapLiveDevice device, HelloExtractor extractor, long lastDropped)
     {
+        extractor.FlushCounters();
         try
         {
             var stats = device.Statistics;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ja4.Modules.Capture.Decoding;
 using Ja4.Modules.Capture.Quic;
 using Ja4.Modules.Capture.Reassembly;
@@ -23,6 +24,10 @@ public sealed class HelloExtractor : IDisposable
     private readonly QuicHelloAssembler? _quic;
     private readonly CaptureCounters _counters;
     private PacketInfo _info;
+    private long _packets;
+    private long _bytes;
+    private long _flushedPackets;
+    private long _flushedBytes;
 
     public HelloExtractor(ReassemblyLimits limits, bool quic, CaptureCounters counters)
     {
@@ -49,13 +54,19 @@ public sealed class HelloExtractor : IDisposable
     /// <param name="timestampTicks">Capture time as UTC ticks (<see cref="DateTimeOffset.UtcTicks"/>).</param>
     /// <param name="hello">The ClientHello this frame completed, or null.</param>
     /// <param name="closed">The tracked connection this frame ended, or null.</param>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool Process(int linkType, ReadOnlySpan<byte> frame, long timestampTicks, out CapturedHello? hello,
         out ClosedConnection? closed)
     {
         hello = null;
         closed = null;
-        _counters.Packets.Increment();
-        _counters.Bytes.Add(frame.Length);
+        // Plain fields on the hot path, added to the shared counters in batches.
+        _packets++;
+        _bytes += frame.Length;
+        if ((_packets & 0xFFF) == 0)
+        {
+            FlushCounters();
+        }
         var status = PacketDecoder.Decode(linkType, frame, ref _info);
         if (status != DecodeStatus.Ok)
         {
@@ -86,12 +97,26 @@ public sealed class HelloExtractor : IDisposable
         return hello is not null || closed is not null;
     }
 
+    /// <summary>Adds the packets and bytes seen since the last flush to the shared counters.</summary>
+    public void FlushCounters()
+    {
+        _counters.Packets.Add(_packets - _flushedPackets);
+        _counters.Bytes.Add(_bytes - _flushedBytes);
+        _flushedPackets = _packets;
+        _flushedBytes = _bytes;
+    }
+
     /// <summary>Expires idle state when no packet has arrived for a while (live capture).</summary>
     public void Sweep(long nowTicks)
     {
+        FlushCounters();
         _tcp.Sweep(nowTicks);
         _quic?.ExpireIdle(nowTicks);
     }
 
-    public void Dispose() => _quic?.Dispose();
+    public void Dispose()
+    {
+        FlushCounters();
+        _quic?.Dispose();
+    }
 }

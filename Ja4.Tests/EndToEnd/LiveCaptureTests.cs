@@ -4,6 +4,7 @@ using Ja4.Modules.Capture;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging.Abstractions;
 using static Ja4.Tests.EndToEnd.LiveCaptureProcesses;
 
@@ -51,7 +52,8 @@ public sealed class LiveCaptureTests : IAsyncLifetime
         var pipeline = new EventPipeline(new HashSet<string> { ModuleNames.Capture, ModuleNames.Correlation },
             new PipelineOptions(), metrics);
         var options = new CaptureOptions { Enabled = true, Interface = "lo", Filter = $"tcp port {_port}", StatsInterval = TimeSpan.FromSeconds(1) };
-        var worker = new CaptureWorker(Microsoft.Extensions.Options.Options.Create(options), pipeline, metrics, TimeProvider.System,
+        using var services = new ServiceCollection().AddSingleton(pipeline).BuildServiceProvider();
+        var worker = new CaptureWorker(Microsoft.Extensions.Options.Options.Create(options), services, metrics, TimeProvider.System,
             NullLogger<CaptureWorker>.Instance);
         await worker.StartAsync(CancellationToken.None);
         Assert.True(worker.IsCapturing);

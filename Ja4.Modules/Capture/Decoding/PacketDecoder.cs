@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 
 namespace Ja4.Modules.Capture.Decoding;
@@ -105,6 +106,7 @@ public static class PacketDecoder
     private const int MaxVlanTags = 4;
 
     /// <summary>Decodes <paramref name="frame"/> captured with link type <paramref name="linkType"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static DecodeStatus Decode(int linkType, ReadOnlySpan<byte> frame, ref PacketInfo info)
     {
         info.TunnelDepth = 0;
@@ -153,6 +155,7 @@ public static class PacketDecoder
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeEthernet(ReadOnlySpan<byte> frame, int offset, ref PacketInfo info)
     {
         if (frame.Length < offset + 14)
@@ -163,6 +166,7 @@ public static class PacketDecoder
     }
 
     /// <summary>Dispatches on an EtherType, skipping any stack of VLAN tags first.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeEtherType(ushort etherType, ReadOnlySpan<byte> frame, int offset, ref PacketInfo info)
     {
         for (var tags = 0; etherType is EtherTypeVlan or EtherTypeQinQ or EtherTypeQinQLegacy; tags++)
@@ -186,6 +190,7 @@ public static class PacketDecoder
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeIp(ReadOnlySpan<byte> frame, int offset, ref PacketInfo info)
     {
         if (frame.Length <= offset)
@@ -200,6 +205,7 @@ public static class PacketDecoder
         };
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeIpv4(ReadOnlySpan<byte> frame, int offset, ref PacketInfo info)
     {
         if (frame.Length < offset + 20)
@@ -229,6 +235,7 @@ public static class PacketDecoder
         return DecodeTransport(ip[9], frame, offset + headerLength, end, ref info);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeIpv6(ReadOnlySpan<byte> frame, int offset, ref PacketInfo info)
     {
         if (frame.Length < offset + 40)
@@ -290,6 +297,7 @@ public static class PacketDecoder
         return DecodeStatus.Malformed;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static DecodeStatus DecodeTransport(byte protocol, ReadOnlySpan<byte> frame, int offset, int end, ref PacketInfo info)
     {
         switch (protocol)

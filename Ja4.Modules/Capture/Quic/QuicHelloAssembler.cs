@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Buffers.Binary;
 using Ja4.Modules.Capture.Decoding;
 using Ja4.Modules.Capture.Reassembly;
@@ -42,6 +43,7 @@ public sealed class QuicHelloAssembler : IDisposable
     public int FlowCount => _flows.Count;
 
     /// <summary>Quick test on the first bytes: a long-header packet of a supported version.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static bool LooksLikeInitial(ReadOnlySpan<byte> datagram)
     {
         if (datagram.Length < 7 || (datagram[0] & 0xC0) != 0xC0)

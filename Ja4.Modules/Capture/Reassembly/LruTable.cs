@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ja4.Modules.Capture.Decoding;
 
 namespace Ja4.Modules.Capture.Reassembly;
@@ -28,6 +29,7 @@ public sealed class LruTable<T> where T : LruEntry
 
     public int Count => _map.Count;
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public bool TryGet(in FlowId key, out T entry) => _map.TryGetValue(key, out entry!);
 
     /// <summary>The least recently active entry, or null.</summary>
@@ -42,6 +44,7 @@ public sealed class LruTable<T> where T : LruEntry
     }
 
     /// <summary>Marks activity: moves the entry to the young end.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Touch(T entry, long now)
     {
         entry.LastActivity = Math.Max(entry.LastActivity, now);

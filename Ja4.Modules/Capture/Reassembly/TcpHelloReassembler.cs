@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Ja4.Modules.Capture.Decoding;
 using Ja4.Modules.Core.Events;
 
@@ -73,6 +74,7 @@ public sealed class TcpHelloReassembler
     /// Processes one TCP segment. Returns a completed ClientHello (its handshake message) or null;
     /// a FIN or RST of a tracked connection is reported through <paramref name="closed"/>.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public byte[]? Process(in PacketInfo packet, ReadOnlySpan<byte> payload, long now, out ClosedConnection? closed)
     {
         closed = null;
@@ -249,6 +251,7 @@ public sealed class TcpHelloReassembler
         _counters.GiveUp(reason).Increment();
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsTracked(in FlowId id) =>
         _connections.Count > 0 && (_connections.TryGet(id, out _) || _connections.TryGet(id.Reverse(), out _));
 
@@ -266,6 +269,7 @@ public sealed class TcpHelloReassembler
         _connections.Add(clientToServer, new TrackedConnection(), now);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TrackActivity(in FlowId id, byte flags, long now, ref ClosedConnection? closed)
     {
         if (!_connections.TryGet(id, out var connection) && !_connections.TryGet(id.Reverse(), out connection))

@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Globalization;
+using Ja4.Modules.Capture;
+using SharpPcap;
+using SharpPcap.LibPcap;
+
+namespace Ja4.Bench.Capture;
+
+/// <summary>Where the time of the offline path goes: libpcap reading alone, hello extraction, fingerprinting.</summary>
+public sealed class FileReadMeasurement : IMeasurement
+{
+    /// <summary>CPU time of this process (a shared machine makes wall time meaningless).</summary>
+    private sealed class CpuWatch
+    {
+        private TimeSpan _start = Process.GetCurrentProcess().TotalProcessorTime;
+        public TimeSpan Elapsed => Process.GetCurrentProcess().TotalProcessorTime - _start;
+        public void Restart() => _start = Process.GetCurrentProcess().TotalProcessorTime;
+    }
+
+    public string Name => "capture-file-stages";
+    public string Description => "time libpcap reading, extraction and fingerprinting of a pcap: capture-file-stages FILE";
+
+    public Task<int> RunAsync(string[] args)
+    {
+        if (args.Length == 0)
+        {
+            Console.Error.WriteLine("usage: capture-file-stages FILE");
+            return Task.FromResult(2);
+        }
+        var path = args[0];
+        var sw = new CpuWatch();
+        long packets = 0;
+        using (var device = new CaptureFileReaderDevice(path))
+        {
+            device.Open();
+            IntPtr h = IntPtr.Zero, d = IntPtr.Zero;
+            while (device.GetNextPacketPointers(ref h, ref d) == (int)GetPacketStatus.PacketRead)
+            {
+                packets++;
+            }
+        }
+        var read = sw.Elapsed;
+        sw.Restart();
+        long hellos;
+        using (var reader = new CaptureFileReader(path))
+        {
+            hellos = reader.ReadHellos().LongCount();
+        }
+        var extract = sw.Elapsed;
+        sw.Restart();
+        using (var reader = new CaptureFileReader(path))
+        {
+            reader.ReadEvents().LongCount();
+        }
+        var events = sw.Elapsed;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"{packets} packets, {hellos} hellos: libpcap read {read.TotalMilliseconds:0} ms, read+extract {extract.TotalMilliseconds:0} ms, read+extract+fingerprint {events.TotalMilliseconds:0} ms (CPU time)"));
+        return Task.FromResult(0);
+    }
+}
