@@ -29,6 +29,8 @@ public static class Cli
     [
         new RunCommand(),
         new VersionCommand(),
+        new MigrateCommand(),
+        new SqlCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
