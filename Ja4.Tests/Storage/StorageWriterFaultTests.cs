@@ -198,4 +198,51 @@ public sealed class StorageWriterFaultTests(ChdbFixture fixture)
         p.WaitForExit();
         return p.ExitCode;
     }
+
+    [Fact]
+    public async Task Rows_spilled_before_a_shutdown_are_replayed_by_the_next_writer()
+    {
+        await using var server = new ClickHouseHttpFixture(fixture.DataPath);
+        await server.StartAsync();
+        var o = Options(server, "restart");
+        await using var store = new ClickHouseExecutor(o.ClickHouse);
+        await using var direct = fixture.Open("chdb");
+        await MigrateAsync(direct, o);
+        await server.StopAsync();
+        try
+        {
+            // First run: the server is down the whole time; graceful shutdown leaves the rows in the spill queue.
+            var first = new Ja4Metrics();
+            var channel = Channel.CreateUnbounded<CorrelatedRequest>();
+            for (var i = 0; i < 3_000; i++)
+            {
+                channel.Writer.TryWrite(StorageEvents.Request(i, StorageEvents.T0.AddMilliseconds(i)));
+            }
+            using (var spill = new SpillQueue(o.SpillPath, o.SpillMaxMb << 20, 1 << 20, NullLogger.Instance))
+            using (var writer = new StorageWriter(store, o, channel.Reader, null, spill, first, TimeProvider.System, NullLogger.Instance))
+            {
+                await writer.StartAsync(CancellationToken.None);
+                await Until(() => writer.DurableRows == 3_000, "the rows to be spilled");
+                // The writer keeps retrying the queue until it is stopped: a graceful shutdown.
+                await writer.StopAsync(CancellationToken.None);
+            }
+            Assert.Equal(3_000, first.Read("ja4_storage_spilled_rows_total"));
+            Assert.Equal(3_000, first.Read("ja4_storage_rows_durable_total"));
+            Assert.Equal("0", await TextAsync(direct, $"SELECT count() FROM {o.Database}.http_logs"));
+
+            // Second run: the server is back; the queue is replayed before anything new.
+            await server.StartAsync();
+            var second = new Ja4Metrics();
+            await WriteAsync(store, o, Enumerable.Range(3_000, 1_000).Select(i => StorageEvents.Request(i, StorageEvents.T0.AddMilliseconds(i))), metrics: second);
+            // New batches queue behind the spilled ones (order), so they are replayed too.
+            Assert.Equal(3_000 + second.Read("ja4_storage_spilled_rows_total"), second.Read("ja4_storage_replayed_rows_total"));
+            Assert.Equal("4000\t4000", await TextAsync(direct, $"SELECT count(), uniqExact(connection_id) FROM {o.Database}.http_logs"));
+            await AssertInsertOrderAsync(direct, o.Database);
+            Assert.Empty(Directory.GetFiles(o.SpillPath, "*.spill"));
+        }
+        finally
+        {
+            await DropAsync(direct, o);
+        }
+    }
 }
