@@ -32,6 +32,8 @@ public static class Cli
         new ReplayCommand(),
         new StatusCommand(),
         new VersionCommand(),
+        new MigrateCommand(),
+        new SqlCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

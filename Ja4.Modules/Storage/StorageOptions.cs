@@ -156,3 +156,9 @@ internal sealed partial class StorageOptionsValidator : IValidateOptions<Storage
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }
+
+/// <summary>The module's cross-field validation, for tools that bind the options outside the host.</summary>
+public static class StorageOptionsValidation
+{
+    public static IValidateOptions<StorageOptions> Validator { get; } = new StorageOptionsValidator();
+}

@@ -21,9 +21,9 @@ internal static class StorageTestKit
 
     /// <summary>Writes events through a real <see cref="StorageWriter"/> and waits until it has flushed them.</summary>
     public static async Task<Ja4Metrics> WriteAsync(IStoreExecutor store, StorageOptions options,
-        IEnumerable<CorrelatedRequest>? requests = null, IEnumerable<TlsClientHello>? hellos = null)
+        IEnumerable<CorrelatedRequest>? requests = null, IEnumerable<TlsClientHello>? hellos = null, Ja4Metrics? metrics = null)
     {
-        var metrics = new Ja4Metrics();
+        metrics ??= new Ja4Metrics();
         var rc = Channel.CreateUnbounded<CorrelatedRequest>();
         var hc = Channel.CreateUnbounded<TlsClientHello>();
         foreach (var r in requests ?? [])

@@ -117,9 +117,21 @@ public sealed class AdminSocketServer(StorageStore store, StorageOptions options
                 await ReplyErrorAsync(stream, refusal, token).ConfigureAwait(false);
                 return;
             }
-            await stream.WriteAsync("OK\n"u8.ToArray(), token).ConfigureAwait(false);
-            await store.ReadOnly.StreamAsync(sql, null, engineFormat,
-                async (chunk, ct) => await stream.WriteAsync(chunk, ct).ConfigureAwait(false), token).ConfigureAwait(false);
+            // "OK" only once the engine produced output (or finished): an error before that is reported as ERR.
+            var started = false;
+            await store.ReadOnly.StreamAsync(sql, null, engineFormat, async (chunk, ct) =>
+            {
+                if (!started)
+                {
+                    started = true;
+                    await stream.WriteAsync("OK\n"u8.ToArray(), ct).ConfigureAwait(false);
+                }
+                await stream.WriteAsync(chunk, ct).ConfigureAwait(false);
+            }, token).ConfigureAwait(false);
+            if (!started)
+            {
+                await stream.WriteAsync("OK\n"u8.ToArray(), token).ConfigureAwait(false);
+            }
         }
         catch (StoreException e)
         {

@@ -64,7 +64,9 @@ public sealed class ChdbExecutor : IStoreExecutor
             ChdbNative.InstallResolver();
             // The engine's own signal handlers would replace the runtime's (SIGSEGV → NullReferenceException).
             ChdbNative.chdb_set_signal_handlers_enabled(0);
-            string[] args = readOnly ? ["ja4", "--path=" + full, "--readonly=2"] : ["ja4", "--path=" + full];
+            string[] args = readOnly
+                ? ["ja4", "--path=" + full, "--readonly=2", "--output_format_json_escape_forward_slashes=0"]
+                : ["ja4", "--path=" + full];
             var handles = args.Select(a => Marshal.StringToCoTaskMemUTF8(a)).ToArray();
             try
             {
@@ -187,7 +189,7 @@ public sealed class ChdbExecutor : IStoreExecutor
                 throw StoreException.FromEngineMessage(Marshal.PtrToStringUTF8(err) ?? "insert failed");
             }
             // Large chunks amortise the per-call cost; the engine copies what it is given.
-            const int chunk = 4 << 20;
+            const int chunk = 1 << 20;
             using (var pin = data.Pin())
             {
                 var basePtr = (byte*)pin.Pointer;

@@ -57,6 +57,7 @@ public sealed class ClickHouseExecutor : IStoreExecutor
         if (_readOnly)
         {
             command.CustomSettings["readonly"] = "2";
+            command.CustomSettings["output_format_json_escape_forward_slashes"] = "0";
         }
         if (parameters is not null)
         {

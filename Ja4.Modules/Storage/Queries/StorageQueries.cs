@@ -191,8 +191,9 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
         var levelFilter = "";
         if (threatLevels is { Count: > 0 })
         {
-            p["levels"] = "[" + string.Join(",", threatLevels.Select(l => "'" + ChdbExecutor.EscapeLiteral(l) + "'")) + "]";
-            levelFilter = " AND threat_level IN {levels:Array(String)}";
+            // Scalar parameters only: both engines then read the value the same way.
+            p["levels"] = string.Join(",", threatLevels.Select(l => l.Replace(",", "", StringComparison.Ordinal)));
+            levelFilter = " AND has(splitByChar(',', {levels:String}), toString(threat_level))";
         }
         var rows = await RowsAsync($"""
             SELECT {ScoreColumns}, true AS anomaly FROM {T("ml_detected_anomalies")}
