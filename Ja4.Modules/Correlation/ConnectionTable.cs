@@ -101,7 +101,8 @@ public sealed class ConnectionTable
                 {
                     _closed.Remove(entry);
                     entry.InClosedList = false;
-                    _open.AddLast(entry);
+                    entry.Stamp = _now;
+                    Enqueue(_open, entry);
                 }
             }
             else if (entry.Previous is null || generation.Start >= entry.Previous.Start)
@@ -119,7 +120,7 @@ public sealed class ConnectionTable
             }
             entry = new Entry(key, generation) { Stamp = _now };
             _entries.Add(key, entry);
-            _open.AddLast(entry);
+            Enqueue(_open, entry);
         }
         if (_pendingByKey.TryGetValue(key, out var head))
         {
@@ -158,7 +159,7 @@ public sealed class ConnectionTable
             _open.Remove(entry);
             entry.InClosedList = true;
             entry.Stamp = _now;
-            _closed.AddLast(entry);
+            Enqueue(_closed, entry);
         }
     }
 
@@ -200,9 +201,16 @@ public sealed class ConnectionTable
         {
             Remove(closed, _metrics.RemovedClosed);
         }
-        while (_open.Head is { } idle && idle.Stamp + _idleTicks <= _now)
+        while (_open.Head is { } idle && Saturate(idle.QueuedAt, _idleTicks) <= _now)
         {
-            Remove(idle, _metrics.EvictedIdle);
+            if (Saturate(idle.Stamp, _idleTicks) <= _now)
+            {
+                Remove(idle, _metrics.EvictedIdle);
+            }
+            else
+            {
+                Requeue(idle);
+            }
         }
         while (_pendingFifo.TryPeek(out var pending))
         {
@@ -251,7 +259,8 @@ public sealed class ConnectionTable
         }
         if (_open.Head is { } open)
         {
-            next = Math.Min(next, Saturate(open.Stamp, _idleTicks));
+            // Possibly early (the head may have been used since it was queued): Expire then requeues it.
+            next = Math.Min(next, Saturate(open.QueuedAt, _idleTicks));
         }
         return next == long.MaxValue ? null : new DateTimeOffset(Math.Min(next, DateTimeOffset.MaxValue.UtcTicks), TimeSpan.Zero);
     }
@@ -330,10 +339,11 @@ public sealed class ConnectionTable
 
     private void Touch(Entry entry)
     {
+        // Only the stamp moves: the list is reordered lazily, when the entry reaches the head
+        // (expiry or eviction), which keeps the hot path off the neighbours' memory.
         if (!entry.InClosedList)
         {
             entry.Stamp = _now;
-            _open.MoveToEnd(entry);
         }
     }
 
@@ -458,11 +468,31 @@ public sealed class ConnectionTable
     private void EvictOldest()
     {
         // Connections already closed are only kept for late records: they go before open ones.
+        if (_closed.Head is null)
+        {
+            // Second chance for entries used since they were queued: each use pays at most one requeue.
+            while (_open.Head is { } head && head.Stamp != head.QueuedAt)
+            {
+                Requeue(head);
+            }
+        }
         var victim = _closed.Head ?? _open.Head;
         if (victim is not null)
         {
             Remove(victim, _metrics.EvictedCap);
         }
+    }
+
+    private static void Enqueue(EntryList list, Entry entry)
+    {
+        entry.QueuedAt = entry.Stamp;
+        list.AddLast(entry);
+    }
+
+    private void Requeue(Entry entry)
+    {
+        _open.Remove(entry);
+        Enqueue(_open, entry);
     }
 
     private void Remove(Entry entry, Core.Metrics.Counter counter)
@@ -514,6 +544,8 @@ public sealed class ConnectionTable
         public Generation? Previous;
         /// <summary>Processing time of the last activity (open list) or of the close (closed list).</summary>
         public long Stamp;
+        /// <summary>The <see cref="Stamp"/> when the entry was put at the tail of its list.</summary>
+        public long QueuedAt;
         public bool InClosedList;
         public Entry? Prev;
         public Entry? Next;
@@ -529,7 +561,7 @@ public sealed class ConnectionTable
 
     private readonly record struct Tombstone(long Start, long End, long Sequence);
 
-    /// <summary>Intrusive doubly linked list, oldest first: O(1) append, move and removal.</summary>
+    /// <summary>Intrusive doubly linked list, oldest first: O(1) append and removal.</summary>
     private sealed class EntryList
     {
         public Entry? Head;
@@ -569,16 +601,6 @@ public sealed class ConnectionTable
                 e.Next.Prev = e.Prev;
             }
             e.Prev = e.Next = null;
-        }
-
-        public void MoveToEnd(Entry e)
-        {
-            if (_tail == e)
-            {
-                return;
-            }
-            Remove(e);
-            AddLast(e);
         }
     }
 }
