@@ -89,7 +89,7 @@ public sealed class ConnectionTable
             return;
         }
         _metrics.Handshakes.Increment();
-        var key = hello.Flow;
+        var key = KeyOf(hello.Flow);
         var generation = new Generation(hello);
         if (_entries.TryGetValue(key, out var entry))
         {
@@ -133,7 +133,7 @@ public sealed class ConnectionTable
     {
         Advance(now);
         _metrics.Closes.Increment();
-        if (!_entries.TryGetValue(closed.Flow, out var entry))
+        if (!_entries.TryGetValue(KeyOf(closed.Flow), out var entry))
         {
             _metrics.ClosesUnknown.Increment();
             return;
@@ -180,14 +180,15 @@ public sealed class ConnectionTable
             Emit(request, null, MatchStatus.CaptureDisabled, output);
             return;
         }
-        if (_entries.TryGetValue(request.Flow, out var entry) && Select(entry, request) is { } generation)
+        var key = KeyOf(request.Flow);
+        if (_entries.TryGetValue(key, out var entry) && Select(entry, request) is { } generation)
         {
             Bind(generation, request);
             Touch(entry);
             Emit(request, generation.Hello, MatchStatus.Matched, output);
             return;
         }
-        AddPending(request, output);
+        AddPending(request, key, output);
     }
 
     /// <summary>
@@ -347,7 +348,16 @@ public sealed class ConnectionTable
         }
     }
 
-    private void AddPending(HttpRequest request, List<CorrelatedRequest> output)
+    /// <summary>
+    /// The table's key: producers build flows with <see cref="FlowKey.Create"/>, which already
+    /// drops IPv4 mapping; a flow built otherwise is normalised here rather than missed.
+    /// </summary>
+    private static FlowKey KeyOf(FlowKey flow) =>
+        flow.ClientIp.IsIPv4MappedToIPv6 || flow.ServerIp.IsIPv4MappedToIPv6
+            ? FlowKey.Create(flow.ClientIp, flow.ClientPort, flow.ServerIp, flow.ServerPort)
+            : flow;
+
+    private void AddPending(HttpRequest request, FlowKey key, List<CorrelatedRequest> output)
     {
         while (_pendingCount >= _maxPending && _pendingFifo.TryDequeue(out var oldest))
         {
@@ -357,19 +367,15 @@ public sealed class ConnectionTable
                 GiveUp(oldest, MatchStatus.PendingOverflow, output);
             }
         }
-        var pending = new Pending(request, Saturate(_now, _waitTicks));
-        var key = request.Flow;
+        var pending = new Pending(request, key, Saturate(_now, _waitTicks));
         if (_pendingByKey.TryGetValue(key, out var head))
         {
-            var tail = head;
-            while (tail.NextSameKey is not null)
-            {
-                tail = tail.NextSameKey;
-            }
-            tail.NextSameKey = pending;
+            head.Tail!.NextSameKey = pending;
+            head.Tail = pending;
         }
         else
         {
+            pending.Tail = pending;
             _pendingByKey.Add(key, pending);
         }
         _pendingFifo.Enqueue(pending);
@@ -403,12 +409,14 @@ public sealed class ConnectionTable
             }
             p = next;
         }
+        head.Tail = null;
         if (kept is null)
         {
             _pendingByKey.Remove(entry.Key);
         }
         else
         {
+            kept.Tail = keptTail;
             _pendingByKey[entry.Key] = kept;
         }
         if (matched)
@@ -422,19 +430,22 @@ public sealed class ConnectionTable
     {
         pending.Done = true;
         _pendingCount--;
-        var key = pending.Request.Flow;
+        var key = pending.Key;
         if (_pendingByKey.TryGetValue(key, out var head))
         {
             if (head == pending)
             {
-                if (pending.NextSameKey is null)
+                // The usual case: requests give up oldest first.
+                if (pending.NextSameKey is { } next)
                 {
-                    _pendingByKey.Remove(key);
+                    next.Tail = pending.Tail;
+                    _pendingByKey[key] = next;
                 }
                 else
                 {
-                    _pendingByKey[key] = pending.NextSameKey;
+                    _pendingByKey.Remove(key);
                 }
+                pending.Tail = null;
             }
             else
             {
@@ -443,18 +454,22 @@ public sealed class ConnectionTable
                     if (p.NextSameKey == pending)
                     {
                         p.NextSameKey = pending.NextSameKey;
+                        if (head.Tail == pending)
+                        {
+                            head.Tail = p;
+                        }
                         break;
                     }
                 }
             }
             pending.NextSameKey = null;
         }
-        Emit(pending.Request, null, status ?? UnmatchedReason(pending.Request), output);
+        Emit(pending.Request, null, status ?? UnmatchedReason(pending.Request, key), output);
     }
 
-    private MatchStatus UnmatchedReason(HttpRequest request)
+    private MatchStatus UnmatchedReason(HttpRequest request, FlowKey key)
     {
-        if (_tombstones.TryGetValue(request.Flow, out var tomb))
+        if (_tombstones.TryGetValue(key, out var tomb))
         {
             var t = request.Timestamp.UtcTicks;
             if (t >= tomb.Start - _skewTicks && (tomb.End == long.MaxValue || t <= tomb.End + _skewTicks))
@@ -551,11 +566,14 @@ public sealed class ConnectionTable
         public Entry? Next;
     }
 
-    private sealed class Pending(HttpRequest request, long deadline)
+    private sealed class Pending(HttpRequest request, FlowKey key, long deadline)
     {
         public readonly HttpRequest Request = request;
+        public readonly FlowKey Key = key;
         public readonly long Deadline = deadline;
         public Pending? NextSameKey;
+        /// <summary>Last of the same-key chain; kept on the chain's head only.</summary>
+        public Pending? Tail;
         public bool Done;
     }
 
