@@ -198,7 +198,7 @@ public sealed class ConnectionTable
     public void Expire(DateTimeOffset now, List<CorrelatedRequest> output)
     {
         Advance(now);
-        while (_closed.Head is { } closed && closed.Stamp + _graceTicks <= _now)
+        while (_closed.Head is { } closed && Saturate(closed.Stamp, _graceTicks) <= _now)
         {
             Remove(closed, _metrics.RemovedClosed);
         }
