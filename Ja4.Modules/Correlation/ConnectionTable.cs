@@ -89,7 +89,7 @@ public sealed class ConnectionTable
             return;
         }
         _metrics.Handshakes.Increment();
-        var key = hello.Flow;
+        var key = KeyOf(hello.Flow);
         var generation = new Generation(hello);
         if (_entries.TryGetValue(key, out var entry))
         {
@@ -101,7 +101,8 @@ public sealed class ConnectionTable
                 {
                     _closed.Remove(entry);
                     entry.InClosedList = false;
-                    _open.AddLast(entry);
+                    entry.Stamp = _now;
+                    Enqueue(_open, entry);
                 }
             }
             else if (entry.Previous is null || generation.Start >= entry.Previous.Start)
@@ -119,7 +120,7 @@ public sealed class ConnectionTable
             }
             entry = new Entry(key, generation) { Stamp = _now };
             _entries.Add(key, entry);
-            _open.AddLast(entry);
+            Enqueue(_open, entry);
         }
         if (_pendingByKey.TryGetValue(key, out var head))
         {
@@ -132,7 +133,7 @@ public sealed class ConnectionTable
     {
         Advance(now);
         _metrics.Closes.Increment();
-        if (!_entries.TryGetValue(closed.Flow, out var entry))
+        if (!_entries.TryGetValue(KeyOf(closed.Flow), out var entry))
         {
             _metrics.ClosesUnknown.Increment();
             return;
@@ -158,7 +159,7 @@ public sealed class ConnectionTable
             _open.Remove(entry);
             entry.InClosedList = true;
             entry.Stamp = _now;
-            _closed.AddLast(entry);
+            Enqueue(_closed, entry);
         }
     }
 
@@ -179,14 +180,15 @@ public sealed class ConnectionTable
             Emit(request, null, MatchStatus.CaptureDisabled, output);
             return;
         }
-        if (_entries.TryGetValue(request.Flow, out var entry) && Select(entry, request) is { } generation)
+        var key = KeyOf(request.Flow);
+        if (_entries.TryGetValue(key, out var entry) && Select(entry, request) is { } generation)
         {
             Bind(generation, request);
             Touch(entry);
             Emit(request, generation.Hello, MatchStatus.Matched, output);
             return;
         }
-        AddPending(request, output);
+        AddPending(request, key, output);
     }
 
     /// <summary>
@@ -196,13 +198,20 @@ public sealed class ConnectionTable
     public void Expire(DateTimeOffset now, List<CorrelatedRequest> output)
     {
         Advance(now);
-        while (_closed.Head is { } closed && closed.Stamp + _graceTicks <= _now)
+        while (_closed.Head is { } closed && Saturate(closed.Stamp, _graceTicks) <= _now)
         {
             Remove(closed, _metrics.RemovedClosed);
         }
-        while (_open.Head is { } idle && idle.Stamp + _idleTicks <= _now)
+        while (_open.Head is { } idle && Saturate(idle.QueuedAt, _idleTicks) <= _now)
         {
-            Remove(idle, _metrics.EvictedIdle);
+            if (Saturate(idle.Stamp, _idleTicks) <= _now)
+            {
+                Remove(idle, _metrics.EvictedIdle);
+            }
+            else
+            {
+                Requeue(idle);
+            }
         }
         while (_pendingFifo.TryPeek(out var pending))
         {
@@ -251,7 +260,8 @@ public sealed class ConnectionTable
         }
         if (_open.Head is { } open)
         {
-            next = Math.Min(next, Saturate(open.Stamp, _idleTicks));
+            // Possibly early (the head may have been used since it was queued): Expire then requeues it.
+            next = Math.Min(next, Saturate(open.QueuedAt, _idleTicks));
         }
         return next == long.MaxValue ? null : new DateTimeOffset(Math.Min(next, DateTimeOffset.MaxValue.UtcTicks), TimeSpan.Zero);
     }
@@ -330,14 +340,24 @@ public sealed class ConnectionTable
 
     private void Touch(Entry entry)
     {
+        // Only the stamp moves: the list is reordered lazily, when the entry reaches the head
+        // (expiry or eviction), which keeps the hot path off the neighbours' memory.
         if (!entry.InClosedList)
         {
             entry.Stamp = _now;
-            _open.MoveToEnd(entry);
         }
     }
 
-    private void AddPending(HttpRequest request, List<CorrelatedRequest> output)
+    /// <summary>
+    /// The table's key: producers build flows with <see cref="FlowKey.Create"/>, which already
+    /// drops IPv4 mapping; a flow built otherwise is normalised here rather than missed.
+    /// </summary>
+    private static FlowKey KeyOf(FlowKey flow) =>
+        flow.ClientIp.IsIPv4MappedToIPv6 || flow.ServerIp.IsIPv4MappedToIPv6
+            ? FlowKey.Create(flow.ClientIp, flow.ClientPort, flow.ServerIp, flow.ServerPort)
+            : flow;
+
+    private void AddPending(HttpRequest request, FlowKey key, List<CorrelatedRequest> output)
     {
         while (_pendingCount >= _maxPending && _pendingFifo.TryDequeue(out var oldest))
         {
@@ -347,19 +367,15 @@ public sealed class ConnectionTable
                 GiveUp(oldest, MatchStatus.PendingOverflow, output);
             }
         }
-        var pending = new Pending(request, Saturate(_now, _waitTicks));
-        var key = request.Flow;
+        var pending = new Pending(request, key, Saturate(_now, _waitTicks));
         if (_pendingByKey.TryGetValue(key, out var head))
         {
-            var tail = head;
-            while (tail.NextSameKey is not null)
-            {
-                tail = tail.NextSameKey;
-            }
-            tail.NextSameKey = pending;
+            head.Tail!.NextSameKey = pending;
+            head.Tail = pending;
         }
         else
         {
+            pending.Tail = pending;
             _pendingByKey.Add(key, pending);
         }
         _pendingFifo.Enqueue(pending);
@@ -393,12 +409,14 @@ public sealed class ConnectionTable
             }
             p = next;
         }
+        head.Tail = null;
         if (kept is null)
         {
             _pendingByKey.Remove(entry.Key);
         }
         else
         {
+            kept.Tail = keptTail;
             _pendingByKey[entry.Key] = kept;
         }
         if (matched)
@@ -412,19 +430,22 @@ public sealed class ConnectionTable
     {
         pending.Done = true;
         _pendingCount--;
-        var key = pending.Request.Flow;
+        var key = pending.Key;
         if (_pendingByKey.TryGetValue(key, out var head))
         {
             if (head == pending)
             {
-                if (pending.NextSameKey is null)
+                // The usual case: requests give up oldest first.
+                if (pending.NextSameKey is { } next)
                 {
-                    _pendingByKey.Remove(key);
+                    next.Tail = pending.Tail;
+                    _pendingByKey[key] = next;
                 }
                 else
                 {
-                    _pendingByKey[key] = pending.NextSameKey;
+                    _pendingByKey.Remove(key);
                 }
+                pending.Tail = null;
             }
             else
             {
@@ -433,18 +454,22 @@ public sealed class ConnectionTable
                     if (p.NextSameKey == pending)
                     {
                         p.NextSameKey = pending.NextSameKey;
+                        if (head.Tail == pending)
+                        {
+                            head.Tail = p;
+                        }
                         break;
                     }
                 }
             }
             pending.NextSameKey = null;
         }
-        Emit(pending.Request, null, status ?? UnmatchedReason(pending.Request), output);
+        Emit(pending.Request, null, status ?? UnmatchedReason(pending.Request, key), output);
     }
 
-    private MatchStatus UnmatchedReason(HttpRequest request)
+    private MatchStatus UnmatchedReason(HttpRequest request, FlowKey key)
     {
-        if (_tombstones.TryGetValue(request.Flow, out var tomb))
+        if (_tombstones.TryGetValue(key, out var tomb))
         {
             var t = request.Timestamp.UtcTicks;
             if (t >= tomb.Start - _skewTicks && (tomb.End == long.MaxValue || t <= tomb.End + _skewTicks))
@@ -458,11 +483,31 @@ public sealed class ConnectionTable
     private void EvictOldest()
     {
         // Connections already closed are only kept for late records: they go before open ones.
+        if (_closed.Head is null)
+        {
+            // Second chance for entries used since they were queued: each use pays at most one requeue.
+            while (_open.Head is { } head && head.Stamp != head.QueuedAt)
+            {
+                Requeue(head);
+            }
+        }
         var victim = _closed.Head ?? _open.Head;
         if (victim is not null)
         {
             Remove(victim, _metrics.EvictedCap);
         }
+    }
+
+    private static void Enqueue(EntryList list, Entry entry)
+    {
+        entry.QueuedAt = entry.Stamp;
+        list.AddLast(entry);
+    }
+
+    private void Requeue(Entry entry)
+    {
+        _open.Remove(entry);
+        Enqueue(_open, entry);
     }
 
     private void Remove(Entry entry, Core.Metrics.Counter counter)
@@ -514,22 +559,27 @@ public sealed class ConnectionTable
         public Generation? Previous;
         /// <summary>Processing time of the last activity (open list) or of the close (closed list).</summary>
         public long Stamp;
+        /// <summary>The <see cref="Stamp"/> when the entry was put at the tail of its list.</summary>
+        public long QueuedAt;
         public bool InClosedList;
         public Entry? Prev;
         public Entry? Next;
     }
 
-    private sealed class Pending(HttpRequest request, long deadline)
+    private sealed class Pending(HttpRequest request, FlowKey key, long deadline)
     {
         public readonly HttpRequest Request = request;
+        public readonly FlowKey Key = key;
         public readonly long Deadline = deadline;
         public Pending? NextSameKey;
+        /// <summary>Last of the same-key chain; kept on the chain's head only.</summary>
+        public Pending? Tail;
         public bool Done;
     }
 
     private readonly record struct Tombstone(long Start, long End, long Sequence);
 
-    /// <summary>Intrusive doubly linked list, oldest first: O(1) append, move and removal.</summary>
+    /// <summary>Intrusive doubly linked list, oldest first: O(1) append and removal.</summary>
     private sealed class EntryList
     {
         public Entry? Head;
@@ -569,16 +619,6 @@ public sealed class ConnectionTable
                 e.Next.Prev = e.Prev;
             }
             e.Prev = e.Next = null;
-        }
-
-        public void MoveToEnd(Entry e)
-        {
-            if (_tail == e)
-            {
-                return;
-            }
-            Remove(e);
-            AddLast(e);
         }
     }
 }

@@ -85,8 +85,16 @@ public sealed class CorrelationWorker : BackgroundService
         var sinks = new List<ICorrelationSink>();
         if (options.Sinks.File.Enabled)
         {
-            sinks.Add(new RotatingFileSink(options.Sinks.File.Path, options.Sinks.File.MaxSizeMb * 1024L * 1024L,
-                options.Sinks.File.Keep));
+            try
+            {
+                sinks.Add(new RotatingFileSink(options.Sinks.File.Path, options.Sinks.File.MaxSizeMb * 1024L * 1024L,
+                    options.Sinks.File.Keep));
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidOperationException(
+                    $"Modules:Correlation:Sinks:File:Path {options.Sinks.File.Path} cannot be opened for writing: {e.Message}", e);
+            }
         }
         if (options.Sinks.Stdout.Enabled)
         {

@@ -375,6 +375,33 @@ public sealed class ConnectionTableTests
     }
 
     [Fact]
+    public void Many_requests_waiting_on_one_connection_keep_their_order_through_partial_matches()
+    {
+        var table = NewTable(maxPending: 5000);
+        var flow = Flow();
+        // Ten early ones belong to an older connection whose handshake was never seen.
+        for (var i = 0; i < 10; i++)
+        {
+            table.AddRequest(Request(flow, T0.AddSeconds(-10), connectionId: 1, keepAlive: i, path: $"/old{i}"), Now, _out);
+        }
+        for (var i = 0; i < 1000; i++)
+        {
+            table.AddRequest(Request(flow, T0.Ms(1), connectionId: 2, keepAlive: i, path: $"/new{i}"), Now, _out);
+        }
+        table.AddHandshake(Hello(flow, T0), Now, _out);
+        Assert.Equal(1000, _out.Count);
+        Assert.Equal(Enumerable.Range(0, 1000).Select(i => $"/new{i}"), _out.Select(c => c.Request.Path));
+        Assert.Equal(10, table.PendingCount);
+        table.AddRequest(Request(flow, T0.AddSeconds(-10), connectionId: 3, path: "/old-other"), Now, _out);
+
+        _clock.Advance(Wait);
+        table.Expire(Now, _out);
+        Assert.Equal([.. Enumerable.Range(0, 10).Select(i => $"/old{i}"), "/old-other"], _out.Skip(1000).Select(c => c.Request.Path));
+        Assert.All(_out.Skip(1000), c => Assert.Equal(MatchStatus.NoHandshakeSeen, c.Status));
+        Assert.Equal(0, table.PendingCount);
+    }
+
+    [Fact]
     public void Quic_handshakes_are_not_tracked()
     {
         var table = NewTable();
@@ -401,11 +428,16 @@ public sealed class ConnectionTableTests
     {
         var table = NewTable();
         var v4 = Flow("203.0.113.5");
-        var mapped = FlowKey.Create(System.Net.IPAddress.Parse("::ffff:203.0.113.5"), 50_000,
+        // Built without FlowKey.Create, so the mapping is still there when the table sees it.
+        var mapped = new FlowKey(System.Net.IPAddress.Parse("::ffff:203.0.113.5"), 50_000,
             System.Net.IPAddress.Parse("::ffff:192.0.2.10"), 443);
+        table.AddRequest(Request(mapped, T0.Ms(1), path: "/early"), Now, _out);
         table.AddHandshake(Hello(v4, T0), Now, _out);
-        table.AddRequest(Request(mapped, T0.Ms(1)), Now, _out);
-        Assert.Equal(MatchStatus.Matched, Assert.Single(_out).Status);
+        table.AddRequest(Request(mapped, T0.Ms(2), keepAlive: 1, path: "/late"), Now, _out);
+        table.CloseConnection(Close(mapped, T0.AddSeconds(1)), Now);
+        Assert.Equal([("/early", MatchStatus.Matched), ("/late", MatchStatus.Matched)],
+            _out.Select(c => (c.Request.Path, c.Status)));
+        Assert.Equal(0, _registry.Read("ja4_correlation_closes_unknown_total"));
     }
 
     [Fact]

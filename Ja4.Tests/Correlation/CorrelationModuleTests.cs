@@ -113,6 +113,7 @@ public sealed class CorrelationModuleTests
         await host.StartAsync();
         var pipeline = host.Services.GetRequiredService<EventPipeline>();
         Assert.True(pipeline.IsActive(Edges.HttpRequests));
+        Assert.True(host.Services.GetRequiredService<IpFilter>().IsEmpty);
         await host.StopAsync();
     }
 

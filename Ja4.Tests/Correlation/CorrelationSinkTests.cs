@@ -134,6 +134,18 @@ public sealed class CorrelationSinkTests : IDisposable
         Assert.Single(Directory.GetFiles(_dir));
     }
 
+    [Fact]
+    public void File_sink_that_cannot_be_opened_names_its_key()
+    {
+        var blocker = Path.Combine(_dir, "not-a-dir");
+        File.WriteAllText(blocker, "");
+        var options = new Ja4.Modules.Correlation.CorrelationOptions();
+        options.Sinks.File.Enabled = true;
+        options.Sinks.File.Path = Path.Combine(blocker, "c.jsonl");
+        var e = Assert.Throws<InvalidOperationException>(() => Ja4.Modules.Correlation.CorrelationWorker.CreateSinks(options));
+        Assert.StartsWith("Modules:Correlation:Sinks:File:Path ", e.Message, StringComparison.Ordinal);
+    }
+
     private static int LineLength(CorrelatedRequest r)
     {
         var stream = new MemoryStream();

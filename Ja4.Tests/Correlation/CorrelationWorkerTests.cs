@@ -73,9 +73,20 @@ public sealed class CorrelationWorkerTests : IAsyncDisposable
         await Until(() => _worker!.Table.PendingCount == 1);
         Assert.False(Stored.TryRead(out _));
 
+        // The worker may arm its timer just before or just after an advance: keep advancing the
+        // fake clock until the wait is over from its point of view.
         _clock.Advance(TimeSpan.FromSeconds(3));
-        var c = await Stored.ReadAsync().AsTask().WaitAsync(Guard);
+        CorrelatedRequest? c;
+        using (var guard = new CancellationTokenSource(Guard))
+        {
+            while (!Stored.TryRead(out c))
+            {
+                await Task.Delay(10, guard.Token);
+                _clock.Advance(TimeSpan.FromMilliseconds(100));
+            }
+        }
         Assert.Equal(MatchStatus.NoHandshakeSeen, c.Status);
+        Assert.True(c.CorrelatedAt >= T0.AddSeconds(4));
     }
 
     [Fact]
