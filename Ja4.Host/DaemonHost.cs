@@ -2,6 +2,7 @@ using Ja4.Modules.Capture;
 using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
 using Ja4.Modules.Correlation;
+using Ja4.Modules.Detection;
 using Ja4.Modules.HttpIngest;
 using Ja4.Modules.Storage;
 using Microsoft.Extensions.Options;
@@ -57,7 +58,8 @@ public static class DaemonHost
             .AddCaptureModule(configuration)
             .AddHttpIngestModule(configuration)
             .AddCorrelationModule(configuration)
-            .AddStorageModule(configuration);
+            .AddStorageModule(configuration)
+            .AddDetectionModule(configuration);
 
         var urls = ListenUrls(configuration);
         builder.WebHost.UseUrls(urls);
