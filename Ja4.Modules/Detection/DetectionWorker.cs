@@ -29,6 +29,7 @@ public sealed class DetectionWorker : BackgroundService
     private readonly Counter _anomalyCount;
     private readonly Counter _scored;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private PeriodicTimer? _timer;
 
     public DetectionWorker(IOptions<DetectionOptions> options, DetectionEngine engine, DetectionEventBuffer buffer,
         EventPipeline pipeline, Ja4Metrics metrics, TimeProvider time, ILogger<DetectionWorker> logger)
@@ -53,12 +54,14 @@ public sealed class DetectionWorker : BackgroundService
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         LoadModel();
+        // The period starts now, not whenever the host gets round to running ExecuteAsync.
+        _timer = new PeriodicTimer(_options.Interval, _time);
         return base.StartAsync(cancellationToken);
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(_options.Interval, _time);
+        var timer = _timer!;
         try
         {
             while (await timer.WaitForNextTickAsync(stoppingToken).ConfigureAwait(false))
@@ -192,6 +195,7 @@ public sealed class DetectionWorker : BackgroundService
 
     public override void Dispose()
     {
+        _timer?.Dispose();
         _gate.Dispose();
         base.Dispose();
     }

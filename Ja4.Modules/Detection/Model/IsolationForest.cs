@@ -450,7 +450,7 @@ public sealed class IsolationForest
         {
             var n = nodes[i];
             if (n.Feature >= columns || (n.Feature >= 0 && (n.Right <= i + 1 || n.Right >= nodes.Length || i + 1 >= nodes.Length)) ||
-                !float.IsFinite(n.Threshold) || !float.IsFinite(n.Path) || n.Path < 0 || n.Size < 0)
+                !float.IsFinite(n.Threshold) || !float.IsFinite(n.Path) || n.Path < 0 || n.Size < 1)
             {
                 throw new InvalidDataException($"model file has an invalid node {i}");
             }
