@@ -85,7 +85,7 @@ public static class FeatureExtractor
                 acc.Add(new Accumulator(new EntityProfile { Key = key, Address = r.Flow.ClientIp, FirstSeen = r.Timestamp, LastSeen = r.Timestamp }));
             }
             var a = acc[e];
-            a.Add(r, hello, host);
+            var browserLike = a.Add(r, hello, host);
 
             if (!ja4Stats.TryGetValue(ja4, out var js))
             {
@@ -96,8 +96,7 @@ public static class FeatureExtractor
             js.Ips.Add(ip);
             js.Hosts.Add(host);
             js.Paths.Add(r.Path);
-            if (r.HeaderValue("Accept-Language") is not null &&
-                (r.HeaderValue("Referer") is not null || r.HeaderValue("Cookie") is not null))
+            if (browserLike)
             {
                 js.BrowserLike++;
             }
@@ -227,7 +226,8 @@ public static class FeatureExtractor
         public double Bytes;
         public float TlsVersion;
 
-        public void Add(HttpRequest r, TlsClientHello? hello, string host)
+        /// <summary>Adds one request; returns whether it looks like a browser's (Accept-Language and Referer or Cookie).</summary>
+        public bool Add(HttpRequest r, TlsClientHello? hello, string host)
         {
             var p = Profile;
             p.Requests++;
@@ -271,15 +271,33 @@ public static class FeatureExtractor
             string? ua = null, referer = null, language = null, cookie = null, chUa = null, chMobile = null, chPlatform = null;
             foreach (var (name, value) in r.Headers)
             {
-                switch (name.ToLowerInvariant())
+                if (Is(name, "user-agent"))
                 {
-                    case "user-agent": ua ??= value; break;
-                    case "referer": referer ??= value; break;
-                    case "accept-language": language ??= value; break;
-                    case "cookie": cookie ??= value; break;
-                    case "sec-ch-ua": chUa ??= value; break;
-                    case "sec-ch-ua-mobile": chMobile ??= value; break;
-                    case "sec-ch-ua-platform": chPlatform ??= value; break;
+                    ua ??= value;
+                }
+                else if (Is(name, "referer"))
+                {
+                    referer ??= value;
+                }
+                else if (Is(name, "accept-language"))
+                {
+                    language ??= value;
+                }
+                else if (Is(name, "cookie"))
+                {
+                    cookie ??= value;
+                }
+                else if (Is(name, "sec-ch-ua"))
+                {
+                    chUa ??= value;
+                }
+                else if (Is(name, "sec-ch-ua-mobile"))
+                {
+                    chMobile ??= value;
+                }
+                else if (Is(name, "sec-ch-ua-platform"))
+                {
+                    chPlatform ??= value;
                 }
             }
             if (referer is null)
@@ -327,7 +345,11 @@ public static class FeatureExtractor
                     SniMismatch++;
                 }
             }
+            return language is not null && (referer is not null || cookie is not null);
         }
+
+        private static bool Is(string name, string lower) =>
+            name.Length == lower.Length && string.Equals(name, lower, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Mean and coefficient of variation of the gaps between consecutive requests.</summary>
         public (double Mean, double Cv) Gaps(TimeSpan window)
