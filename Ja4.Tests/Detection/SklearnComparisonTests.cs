@@ -6,6 +6,7 @@ using Ja4.Modules.Detection.Features;
 using Ja4.Modules.Detection.Model;
 using Ja4.Modules.Detection.Simulation;
 using Ja4.Tests.TestSupport;
+using Xunit.Abstractions;
 
 namespace Ja4.Tests.Detection;
 
@@ -14,7 +15,7 @@ namespace Ja4.Tests.Detection;
 /// <c>bench/sklearn/iforest.py</c>): on the same data, the ROC AUC of both, each averaged over five
 /// seeds and computed by sklearn's <c>roc_auc_score</c>, must be within 0.01.
 /// </summary>
-public sealed class SklearnComparisonTests
+public sealed class SklearnComparisonTests(ITestOutputHelper output)
 {
     private const int Seeds = 5;
 
@@ -27,7 +28,7 @@ public sealed class SklearnComparisonTests
     [Fact]
     public void Simulator_entity_features_bots_against_humans() => AssertMatchesSklearn("simulator", SimulatorFeatures());
 
-    private static void AssertMatchesSklearn(string name, (FeatureMatrix Data, int[] Labels) set)
+    private void AssertMatchesSklearn(string name, (FeatureMatrix Data, int[] Labels) set)
     {
         var (data, labels) = set;
         var names = Enumerable.Range(0, data.Columns).Select(i => $"f{i}").ToArray();
@@ -61,6 +62,7 @@ public sealed class SklearnComparisonTests
             using var doc = JsonDocument.Parse(json);
             var sk = doc.RootElement.GetProperty("sklearn_auc").GetDouble();
             var ours = doc.RootElement.GetProperty("ours_auc").GetDouble();
+            output.WriteLine($"{name}: {data.Rows} rows x {data.Columns}, ROC AUC ours {ours:0.0000}, sklearn {sk:0.0000}");
             Assert.True(sk > 0.6, $"{name}: the data set should be learnable (sklearn AUC {sk})");
             Assert.True(Math.Abs(ours - sk) <= 0.01, $"{name}: ours {ours:0.0000} vs sklearn {sk:0.0000}");
         }
