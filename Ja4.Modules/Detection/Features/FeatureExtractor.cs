@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Detection.Model;
@@ -59,6 +60,7 @@ public static class FeatureExtractor
         var ja4Stats = new Dictionary<string, Ja4Stats>(StringComparer.Ordinal);
         var ipJa4s = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var signatures = new Dictionary<string, int>(StringComparer.Ordinal);
+        var hosts = new Dictionary<string, string>(StringComparer.Ordinal);
         var total = 0;
 
         foreach (var cr in requests)
@@ -76,7 +78,12 @@ public static class FeatureExtractor
             }
             var hello = cr.Handshake;
             var ja4 = hello?.Ja4 ?? "";
-            var host = HostOnly(r.Host ?? r.TlsSni ?? "");
+            var rawHost = r.Host ?? r.TlsSni ?? "";
+            if (!hosts.TryGetValue(rawHost, out var host))
+            {
+                host = HostOnly(rawHost);
+                hosts[rawHost] = host;
+            }
             var key = new EntityKey(ip, ja4, host);
             if (!index.TryGetValue(key, out var e))
             {
@@ -106,8 +113,7 @@ public static class FeatureExtractor
                 ipJa4s[ip] = set;
             }
             set.Add(ja4);
-            var sig = r.HeaderSignature ?? "";
-            signatures[sig] = signatures.GetValueOrDefault(sig) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(signatures, r.HeaderSignature ?? "", out _)++;
         }
 
         var rank = ja4Stats.OrderByDescending(kv => kv.Value.Requests).ThenBy(kv => kv.Key, StringComparer.Ordinal)
@@ -240,9 +246,8 @@ public static class FeatureExtractor
                 p.LastSeen = r.Timestamp;
             }
             _times.Add(r.Timestamp.UtcTicks);
-            Paths[r.Path] = Paths.GetValueOrDefault(r.Path) + 1;
-            var sig = r.HeaderSignature ?? "";
-            Signatures[sig] = Signatures.GetValueOrDefault(sig) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(Paths, r.Path, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(Signatures, r.HeaderSignature ?? "", out _)++;
             if (FeatureSchema.IsStatic(r.Path))
             {
                 Static++;
@@ -312,8 +317,7 @@ public static class FeatureExtractor
             {
                 NoCookie++;
             }
-            ua ??= "";
-            p.UserAgents[ua] = p.UserAgents.GetValueOrDefault(ua) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(p.UserAgents, ua ?? "", out _)++;
             if (chUa is not null || chMobile is not null || chPlatform is not null)
             {
                 p.HintRequests++;
