@@ -3,6 +3,7 @@ using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
 using Ja4.Modules.Correlation;
 using Ja4.Modules.Dashboard;
+using Ja4.Modules.Detection;
 using Ja4.Modules.HttpIngest;
 using Ja4.Modules.Storage;
 using Microsoft.Extensions.Options;
@@ -106,6 +107,7 @@ public static class DaemonHost
             .AddHttpIngestModule(configuration)
             .AddCorrelationModule(configuration)
             .AddStorageModule(configuration)
+            .AddDetectionModule(configuration)
             .AddDashboardModule(configuration);
 
     /// <summary>Dashboard URLs when the dashboard is on, else the operations URL (metrics, health).</summary>

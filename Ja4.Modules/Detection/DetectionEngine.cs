@@ -127,6 +127,9 @@ public sealed class DetectionEngine
         }
 
         var campaigns = BuildCampaigns(verdicts, now);
+        // Recurrence is judged against earlier runs only: an address with two entities in this run
+        // must not see the first one's mark.
+        var flaggedNow = new List<string>();
         for (var i = 0; i < verdicts.Length; i++)
         {
             var v = verdicts[i];
@@ -136,9 +139,13 @@ public sealed class DetectionEngine
             if (level >= _settings.AlertLevel)
             {
                 returning = _flaggedIps.TryGetValue(v.Entity.Key.ClientIp, out var last) && now - last >= _settings.QuietPeriod;
-                _flaggedIps[v.Entity.Key.ClientIp] = now;
+                flaggedNow.Add(v.Entity.Key.ClientIp);
             }
             verdicts[i] = v with { Level = level, TopFeatures = top, Returning = returning };
+        }
+        foreach (var ip in flaggedNow)
+        {
+            _flaggedIps[ip] = now;
         }
         Prune(_flaggedIps);
         Prune(_campaignsSeen);

@@ -1,4 +1,5 @@
 using System.Net;
+using System.Runtime.InteropServices;
 using System.Text;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Detection.Model;
@@ -59,6 +60,7 @@ public static class FeatureExtractor
         var ja4Stats = new Dictionary<string, Ja4Stats>(StringComparer.Ordinal);
         var ipJa4s = new Dictionary<string, HashSet<string>>(StringComparer.Ordinal);
         var signatures = new Dictionary<string, int>(StringComparer.Ordinal);
+        var hosts = new Dictionary<string, string>(StringComparer.Ordinal);
         var total = 0;
 
         foreach (var cr in requests)
@@ -76,7 +78,12 @@ public static class FeatureExtractor
             }
             var hello = cr.Handshake;
             var ja4 = hello?.Ja4 ?? "";
-            var host = HostOnly(r.Host ?? r.TlsSni ?? "");
+            var rawHost = r.Host ?? r.TlsSni ?? "";
+            if (!hosts.TryGetValue(rawHost, out var host))
+            {
+                host = HostOnly(rawHost);
+                hosts[rawHost] = host;
+            }
             var key = new EntityKey(ip, ja4, host);
             if (!index.TryGetValue(key, out var e))
             {
@@ -85,7 +92,7 @@ public static class FeatureExtractor
                 acc.Add(new Accumulator(new EntityProfile { Key = key, Address = r.Flow.ClientIp, FirstSeen = r.Timestamp, LastSeen = r.Timestamp }));
             }
             var a = acc[e];
-            a.Add(r, hello, host);
+            var browserLike = a.Add(r, hello, host);
 
             if (!ja4Stats.TryGetValue(ja4, out var js))
             {
@@ -96,8 +103,7 @@ public static class FeatureExtractor
             js.Ips.Add(ip);
             js.Hosts.Add(host);
             js.Paths.Add(r.Path);
-            if (r.HeaderValue("Accept-Language") is not null &&
-                (r.HeaderValue("Referer") is not null || r.HeaderValue("Cookie") is not null))
+            if (browserLike)
             {
                 js.BrowserLike++;
             }
@@ -107,8 +113,7 @@ public static class FeatureExtractor
                 ipJa4s[ip] = set;
             }
             set.Add(ja4);
-            var sig = r.HeaderSignature ?? "";
-            signatures[sig] = signatures.GetValueOrDefault(sig) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(signatures, r.HeaderSignature ?? "", out _)++;
         }
 
         var rank = ja4Stats.OrderByDescending(kv => kv.Value.Requests).ThenBy(kv => kv.Key, StringComparer.Ordinal)
@@ -227,7 +232,8 @@ public static class FeatureExtractor
         public double Bytes;
         public float TlsVersion;
 
-        public void Add(HttpRequest r, TlsClientHello? hello, string host)
+        /// <summary>Adds one request; returns whether it looks like a browser's (Accept-Language and Referer or Cookie).</summary>
+        public bool Add(HttpRequest r, TlsClientHello? hello, string host)
         {
             var p = Profile;
             p.Requests++;
@@ -240,9 +246,8 @@ public static class FeatureExtractor
                 p.LastSeen = r.Timestamp;
             }
             _times.Add(r.Timestamp.UtcTicks);
-            Paths[r.Path] = Paths.GetValueOrDefault(r.Path) + 1;
-            var sig = r.HeaderSignature ?? "";
-            Signatures[sig] = Signatures.GetValueOrDefault(sig) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(Paths, r.Path, out _)++;
+            CollectionsMarshal.GetValueRefOrAddDefault(Signatures, r.HeaderSignature ?? "", out _)++;
             if (FeatureSchema.IsStatic(r.Path))
             {
                 Static++;
@@ -271,15 +276,33 @@ public static class FeatureExtractor
             string? ua = null, referer = null, language = null, cookie = null, chUa = null, chMobile = null, chPlatform = null;
             foreach (var (name, value) in r.Headers)
             {
-                switch (name.ToLowerInvariant())
+                if (Is(name, "user-agent"))
                 {
-                    case "user-agent": ua ??= value; break;
-                    case "referer": referer ??= value; break;
-                    case "accept-language": language ??= value; break;
-                    case "cookie": cookie ??= value; break;
-                    case "sec-ch-ua": chUa ??= value; break;
-                    case "sec-ch-ua-mobile": chMobile ??= value; break;
-                    case "sec-ch-ua-platform": chPlatform ??= value; break;
+                    ua ??= value;
+                }
+                else if (Is(name, "referer"))
+                {
+                    referer ??= value;
+                }
+                else if (Is(name, "accept-language"))
+                {
+                    language ??= value;
+                }
+                else if (Is(name, "cookie"))
+                {
+                    cookie ??= value;
+                }
+                else if (Is(name, "sec-ch-ua"))
+                {
+                    chUa ??= value;
+                }
+                else if (Is(name, "sec-ch-ua-mobile"))
+                {
+                    chMobile ??= value;
+                }
+                else if (Is(name, "sec-ch-ua-platform"))
+                {
+                    chPlatform ??= value;
                 }
             }
             if (referer is null)
@@ -294,8 +317,7 @@ public static class FeatureExtractor
             {
                 NoCookie++;
             }
-            ua ??= "";
-            p.UserAgents[ua] = p.UserAgents.GetValueOrDefault(ua) + 1;
+            CollectionsMarshal.GetValueRefOrAddDefault(p.UserAgents, ua ?? "", out _)++;
             if (chUa is not null || chMobile is not null || chPlatform is not null)
             {
                 p.HintRequests++;
@@ -327,7 +349,11 @@ public static class FeatureExtractor
                     SniMismatch++;
                 }
             }
+            return language is not null && (referer is not null || cookie is not null);
         }
+
+        private static bool Is(string name, string lower) =>
+            name.Length == lower.Length && string.Equals(name, lower, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Mean and coefficient of variation of the gaps between consecutive requests.</summary>
         public (double Mean, double Cv) Gaps(TimeSpan window)

@@ -20,7 +20,7 @@ public static class FeatureSql
             (
                 SELECT
                     time,
-                    IPv6NumToString(client_ip) AS ip,
+                    replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:([0-9.]+)$', '\\1') AS ip,
                     if(match_status = 'matched', ja4, '') AS ja4,
                     lower(replaceRegexpOne(if(host = '', req_tls_sni, host), ':[0-9]+$', '')) AS host,
                     path, method, status, bytes_sent, protocol, header_signature AS sig,

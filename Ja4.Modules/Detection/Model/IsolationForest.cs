@@ -216,18 +216,21 @@ public sealed class IsolationForest
 
     private static Node Leaf(int size, int depth) => new(-1, 0f, 0, size, (float)(depth + AveragePathLength(size)));
 
+    /// <summary>Medians over at most 8192 evenly spaced rows: explanations need "usual", not exact.</summary>
     private static float[] ColumnMedians(FeatureMatrix data)
     {
+        var step = Math.Max(1, data.Rows / 8192);
+        var count = (data.Rows + step - 1) / step;
         var medians = new float[data.Columns];
-        var column = new float[data.Rows];
+        var column = new float[count];
         for (var c = 0; c < data.Columns; c++)
         {
-            for (var r = 0; r < data.Rows; r++)
+            for (var i = 0; i < count; i++)
             {
-                column[r] = data.Data[(r * data.Columns) + c];
+                column[i] = data.Data[(i * step * data.Columns) + c];
             }
             Array.Sort(column);
-            medians[c] = column[column.Length / 2];
+            medians[c] = column[count / 2];
         }
         return medians;
     }
@@ -387,7 +390,7 @@ public sealed class IsolationForest
                 SampleSize = r.ReadInt32(),
                 Seed = r.ReadUInt64(),
             };
-            var psi = r.ReadInt32();
+            var psi = Bounded(r.ReadInt32(), 2, int.MaxValue, "sample size");
             var columns = Bounded(r.ReadInt32(), 1, 4096, "feature count");
             var names = new string[columns];
             for (var i = 0; i < columns; i++)
@@ -404,12 +407,12 @@ public sealed class IsolationForest
             {
                 medians[i] = r.ReadSingle();
             }
-            var roots = new int[Bounded(r.ReadInt32(), 1, 100_000, "tree count")];
+            var roots = new int[Fits(stream, Bounded(r.ReadInt32(), 1, 100_000, "tree count"), 4)];
             for (var i = 0; i < roots.Length; i++)
             {
                 roots[i] = r.ReadInt32();
             }
-            var nodes = new Node[Bounded(r.ReadInt32(), 1, 100_000_000, "node count")];
+            var nodes = new Node[Fits(stream, Bounded(r.ReadInt32(), 1, 100_000_000, "node count"), 20)];
             for (var i = 0; i < nodes.Length; i++)
             {
                 nodes[i] = new Node(r.ReadInt32(), r.ReadSingle(), r.ReadInt32(), r.ReadInt32(), r.ReadSingle());
@@ -421,7 +424,17 @@ public sealed class IsolationForest
         {
             throw new InvalidDataException("model file is truncated", e);
         }
+        catch (FormatException e)
+        {
+            throw new InvalidDataException("model file is damaged", e);
+        }
     }
+
+    // A damaged count must not allocate more than the file can hold.
+    private static int Fits(Stream stream, int count, int size) =>
+        !stream.CanSeek || (long)count * size <= stream.Length - stream.Position
+            ? count
+            : throw new InvalidDataException("model file is truncated");
 
     private static int Bounded(int value, int min, int max, string what) =>
         value >= min && value <= max ? value : throw new InvalidDataException($"model file has an invalid {what}: {value}");
@@ -439,7 +452,8 @@ public sealed class IsolationForest
         for (var i = 0; i < nodes.Length; i++)
         {
             var n = nodes[i];
-            if (n.Feature >= columns || (n.Feature >= 0 && (n.Right <= i + 1 || n.Right >= nodes.Length || i + 1 >= nodes.Length)))
+            if (n.Feature >= columns || (n.Feature >= 0 && (n.Right <= i + 1 || n.Right >= nodes.Length || i + 1 >= nodes.Length)) ||
+                !float.IsFinite(n.Threshold) || !float.IsFinite(n.Path) || n.Path < 0 || n.Size < 1)
             {
                 throw new InvalidDataException($"model file has an invalid node {i}");
             }

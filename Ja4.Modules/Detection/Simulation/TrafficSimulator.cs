@@ -68,6 +68,7 @@ public sealed class TrafficSimulator
     private readonly List<CorrelatedRequest> _requests = [];
     private readonly Dictionary<IPAddress, SimulatedClient> _clients = [];
     private int _actor;
+    private int _campaigns;
 
     private TrafficSimulator(int seed, SimulationMix mix, DateTimeOffset start)
     {
@@ -249,6 +250,15 @@ public sealed class TrafficSimulator
             ChromeUserAgent(131, "Windows"), ChromeUserAgent(130, "macOS"), FirefoxUserAgent(133, "Windows"),
             FirefoxUserAgent(132, "Linux"), SafariUserAgent(),
         ];
+        // Each actor works through its own target list: prices, stock, reviews, search results.
+        string[][] scripts =
+        [
+            ["/search", "/product/{id}", "/product/{id}/reviews"],
+            ["/api/price/{id}", "/api/stock/{id}"],
+            ["/category/{id}", "/product/{id}", "/cart"],
+            ["/product/{id}/questions", "/search"],
+        ];
+        var script = scripts[_campaigns++ % scripts.Length];
         var host = Pick(Hosts);
         var gap = 1.5 + (_rng.NextDouble() * 2);
         var t0 = RandomStart(0.6);
@@ -265,7 +275,11 @@ public sealed class TrafficSimulator
                 {
                     conn = Connect(client, stacks[i / 4 % stacks.Length], host);
                 }
-                var path = (i % 3) switch { 0 => "/search", 1 => $"/product/{id}", _ => $"/product/{id++}/reviews" };
+                var path = script[i % script.Length].Replace("{id}", id.ToString(CultureInfo.InvariantCulture), StringComparison.Ordinal);
+                if (i % script.Length == script.Length - 1)
+                {
+                    id++;
+                }
                 var ua = uas[_rng.Next(uas.Length)];
                 Emit(conn, t, "GET", path, path == "/search" ? $"q=item{id}" : null, 200, PageBytes(), ua, conn.Profile, null,
                     false, acceptLanguage: true);

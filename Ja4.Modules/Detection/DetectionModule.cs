@@ -1,0 +1,95 @@
+using System.Net;
+using Ja4.Modules.Core.Options;
+using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Detection.KnownFingerprints;
+using Ja4.Modules.Detection.Model;
+using Ja4.Modules.Detection.Rules;
+using Ja4.Modules.Detection.Verdicts;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace Ja4.Modules.Detection;
+
+/// <summary>Entry point of the detection module.</summary>
+public static class DetectionModule
+{
+    /// <summary>Registers detection when <c>Modules:Detection:Enabled</c> is true; nothing otherwise.</summary>
+    public static IServiceCollection AddDetectionModule(this IServiceCollection services, IConfiguration configuration)
+    {
+        if (!services.TryAddModuleOptions<DetectionOptions, DetectionOptionsValidator>(configuration, ModuleNames.Detection))
+        {
+            return services;
+        }
+        services.AddSingleton(sp => new DetectionEventBuffer(sp.GetRequiredService<IOptions<DetectionOptions>>().Value.MaxBufferedRequests));
+        services.AddSingleton(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<DetectionOptions>>().Value;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(DetectionModule).FullName!);
+            var known = LoadKnownFingerprints(o);
+            DetectionLog.FingerprintsLoaded(logger, known.Count, known.SkippedRows);
+            var time = sp.GetRequiredService<TimeProvider>();
+            return new DetectionEngine(Settings(o), known, new ConsistencyRules(known, o.RuleWeights, o.RuleMinShare),
+                new CrawlerVerifier(Resolver(o.Dns, time), time, o.Dns.CacheFor));
+        });
+        services.AddSingleton<DetectionWorker>();
+        services.AddHostedService(sp => sp.GetRequiredService<DetectionWorker>());
+        return services;
+    }
+
+    /// <summary>The engine settings of the options.</summary>
+    public static DetectionSettings Settings(DetectionOptions o) => new()
+    {
+        Thresholds = new ThreatThresholds(o.Thresholds.Low, o.Thresholds.Medium, o.Thresholds.High, o.Thresholds.Critical),
+        AlertLevel = o.AlertLevel,
+        ModelFloor = o.ModelFloor,
+        ModelCeiling = o.ModelCeiling,
+        Forest = new IsolationForestParameters { Trees = o.Trees, SampleSize = o.SampleSize, Seed = o.Seed },
+        MinTrainingEntities = o.MinTrainingEntities,
+        RetrainInterval = o.RetrainInterval,
+        CampaignMinRisk = o.Campaigns.MinRisk,
+        CampaignMinSize = o.Campaigns.MinSize,
+        CampaignWeight = o.Campaigns.Weight,
+        QuietPeriod = o.Campaigns.QuietPeriod,
+    };
+
+    private static KnownFingerprintTable LoadKnownFingerprints(DetectionOptions o)
+    {
+        var shipped = Path.IsPathRooted(o.KnownFingerprintsPath)
+            ? o.KnownFingerprintsPath
+            : Path.Combine(AppContext.BaseDirectory, o.KnownFingerprintsPath);
+        if (!File.Exists(shipped))
+        {
+            throw new OptionsValidationException(nameof(DetectionOptions), typeof(DetectionOptions),
+                [$"Modules:Detection:KnownFingerprintsPath: file not found: {shipped}"]);
+        }
+        if (o.OperatorFingerprintsPath.Length > 0 && !File.Exists(o.OperatorFingerprintsPath))
+        {
+            throw new OptionsValidationException(nameof(DetectionOptions), typeof(DetectionOptions),
+                [$"Modules:Detection:OperatorFingerprintsPath: file not found: {o.OperatorFingerprintsPath}"]);
+        }
+        try
+        {
+            return KnownFingerprintTable.Load(shipped, o.OperatorFingerprintsPath);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new OptionsValidationException(nameof(DetectionOptions), typeof(DetectionOptions),
+                [$"Modules:Detection:KnownFingerprintsPath/OperatorFingerprintsPath: {e.Message}"]);
+        }
+    }
+
+    private static IDnsResolver Resolver(DetectionDnsOptions dns, TimeProvider time) => dns.Server switch
+    {
+        "" => new SystemDnsResolver(),
+        "none" => new NoDnsResolver(),
+        var s => new UdpDnsResolver(ParseEndpoint(s), dns.Timeout, time),
+    };
+
+    private static IPEndPoint ParseEndpoint(string s)
+    {
+        var e = IPEndPoint.Parse(s);
+        return e.Port == 0 ? new IPEndPoint(e.Address, 53) : e;
+    }
+}
