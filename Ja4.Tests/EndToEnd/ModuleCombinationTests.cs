@@ -86,7 +86,7 @@ public sealed class ModuleCombinationTests : IDisposable
             return;
         }
 
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         var healthy = false;
         for (var i = 0; i < 240 && !healthy && !process.HasExited; i++)
         {
@@ -94,7 +94,7 @@ public sealed class ModuleCombinationTests : IDisposable
             {
                 healthy = (await http.GetStringAsync(url + "/healthz")) == "ok\n";
             }
-            catch (HttpRequestException)
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
                 await Task.Delay(250);
             }
