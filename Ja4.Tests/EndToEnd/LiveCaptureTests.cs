@@ -102,6 +102,12 @@ public sealed class LiveCaptureTests : IAsyncLifetime
             Assert.Equal(tshark[h.Flow.ClientPort], (h.Ja3, h.Ja3Full));
         }
         Assert.True(worker.Counters.Packets.Value > 0);
+        // libpcap's statistics are published as gauges (read at every interval and at stop).
+        Assert.True(metrics.Read("ja4_capture_pcap_received") >= worker.Counters.Packets.Value);
+        Assert.Equal(0, metrics.Read("ja4_capture_pcap_kernel_dropped"));
+        Assert.Equal(3, metrics.Read("ja4_capture_hellos_total", ("transport", "tcp")));
+        Assert.Equal(3, metrics.Read("ja4_capture_connections_closed_total", ("reason", "fin"))
+            + metrics.Read("ja4_capture_connections_closed_total", ("reason", "rst")));
     }
 
     private async Task RunClients()
