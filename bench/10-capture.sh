@@ -26,28 +26,23 @@ packets="$packets_wanted"
 # Warm the page cache so that both tools read from memory.
 cat "$pcap" > /dev/null
 
-measure() { # label, output file, command...
-  local label="$1" output="$2"; shift 2
-  local t0 t1
-  t0=$(date +%s.%N)
-  /usr/bin/time -f "%U %S" -o "$out/capture-$label.time" "$@" > "$output" 2> "$out/capture-$label.err"
-  t1=$(date +%s.%N)
-  echo "$t0 $t1" > "$out/capture-$label.wall"
-}
-
-measure ja4 "$out/capture-ja4.jsonl" "$ja4" fingerprint "$pcap"
-measure tshark "$out/capture-tshark.txt" tshark -r "$pcap" -Y 'tls.handshake.type==1' -T fields -e tls.handshake.ja3
-
-python3 - "$out" "$packets" <<'PY'
-import sys
-out, packets = sys.argv[1], int(sys.argv[2])
-def load(label, output):
-    t0, t1 = map(float, open(f"{out}/capture-{label}.wall").read().split())
-    user, sys_ = map(float, open(f"{out}/capture-{label}.time").read().split()[-2:])
-    hellos = sum(1 for line in open(output) if line.strip())
-    return t1 - t0, user + sys_, hellos
-jw, jc, jh = load("ja4", f"{out}/capture-ja4.jsonl")
-tw, tc, th = load("tshark", f"{out}/capture-tshark.txt")
+# Wall and CPU time (user + sys of the child) of each tool on the same file, same run.
+python3 - "$out" "$packets" "$pcap" "$ja4" <<'PY'
+import os, subprocess, sys, time
+out, packets, pcap, ja4 = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4]
+def measure(label, args):
+    output = f"{out}/capture-{label}.out"
+    with open(output, "wb") as o, open(f"{out}/capture-{label}.err", "wb") as e:
+        t0 = time.monotonic()
+        p = subprocess.Popen(args, stdout=o, stderr=e)
+        _, status, usage = os.wait4(p.pid, 0)
+        wall = time.monotonic() - t0
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{label} failed, see {out}/capture-{label}.err")
+    hellos = sum(1 for line in open(output, "rb") if line.strip())
+    return wall, usage.ru_utime + usage.ru_stime, hellos
+jw, jc, jh = measure("ja4", [ja4, "fingerprint", pcap])
+tw, tc, th = measure("tshark", ["tshark", "-r", pcap, "-Y", "tls.handshake.type==1", "-T", "fields", "-e", "tls.handshake.ja3"])
 print(f"ja4 fingerprint: {packets} packets, {jh} hellos, {jw:.2f} s wall, {jc:.2f} s CPU")
 print(f"tshark:          {packets} packets, {th} hellos, {tw:.2f} s wall, {tc:.2f} s CPU")
 def row(metric, v, pv):

@@ -13,7 +13,7 @@ namespace Ja4.Host.Commands;
 public sealed class FingerprintCommand : ICommand
 {
     /// <summary>Files larger than this get progress lines on stderr.</summary>
-    internal const long ProgressThresholdBytes = 100L * 1024 * 1024;
+    internal static long ProgressThresholdBytes { get; set; } = 100L * 1024 * 1024;
 
     private static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(2);
 
@@ -101,18 +101,19 @@ public sealed class FingerprintCommand : ICommand
             if (showProgress && clock.Elapsed >= nextProgress)
             {
                 nextProgress = clock.Elapsed + ProgressInterval;
-                Progress(file, capture, hellos, clock.Elapsed);
+                Progress(file, capture, hellos, clock.Elapsed, done: false);
             }
         }
         if (showProgress)
         {
-            Progress(file, capture, hellos, clock.Elapsed);
+            Progress(file, capture, hellos, clock.Elapsed, done: true);
         }
     }
 
-    private static void Progress(string file, CaptureFileReader capture, long hellos, TimeSpan elapsed)
+    private static void Progress(string file, CaptureFileReader capture, long hellos, TimeSpan elapsed, bool done)
     {
-        var percent = capture.FileSize > 0 ? Math.Min(100.0, 100.0 * capture.BytesRead / capture.FileSize) : 100.0;
+        // Bytes read are estimated from the packets (libpcap does not expose its file position).
+        var percent = done || capture.FileSize == 0 ? 100.0 : Math.Min(99.0, 100.0 * capture.BytesRead / capture.FileSize);
         Console.Error.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"ja4 fingerprint: {file}: ~{percent:0}% ({capture.Packets:N0} packets, {hellos:N0} hellos, {elapsed.TotalSeconds:0.0} s)"));
     }

@@ -133,6 +133,25 @@ public sealed class FingerprintVerbTests
     }
 
     [Fact]
+    public async Task Large_files_get_progress_lines_on_stderr()
+    {
+        var threshold = Ja4.Host.Commands.FingerprintCommand.ProgressThresholdBytes;
+        Ja4.Host.Commands.FingerprintCommand.ProgressThresholdBytes = 0;
+        try
+        {
+            var (code, output, err) = await Run("fingerprint", Pcap("tls3.pcapng"));
+            Assert.Equal(0, code);
+            Assert.Equal(13, output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+            var last = err.Split('\n', StringSplitOptions.RemoveEmptyEntries)[^1];
+            Assert.Matches(@"^ja4 fingerprint: .*tls3\.pcapng: ~100% \(1,189 packets, 13 hellos, [0-9.]+ s\)$", last);
+        }
+        finally
+        {
+            Ja4.Host.Commands.FingerprintCommand.ProgressThresholdBytes = threshold;
+        }
+    }
+
+    [Fact]
     public async Task Missing_file_is_one_error_line_and_exit_1()
     {
         var (code, output, err) = await Run("fingerprint", "/nonexistent/x.pcap");

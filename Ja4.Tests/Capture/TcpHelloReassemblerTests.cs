@@ -145,6 +145,16 @@ public sealed class TcpHelloReassemblerTests
     }
 
     [Fact]
+    public void Tcp_fast_open_hello_in_the_syn_continues_in_later_segments()
+    {
+        var hello = Hello(2500);
+        var stream = TlsRecords(hello);
+        // The SYN (seq 1000) carries the first 1000 bytes, which start at sequence 1001.
+        var found = FeedAll(Create(), [new Seg(1000, Syn, stream[..1000]), new Seg(2001, Ack, stream[1000..])]);
+        Assert.Equal(hello, Assert.Single(found));
+    }
+
+    [Fact]
     public void Hello_found_without_syn_and_on_any_port()
     {
         var hello = Hello();

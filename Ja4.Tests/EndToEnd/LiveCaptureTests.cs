@@ -45,7 +45,7 @@ public sealed class LiveCaptureTests : IAsyncLifetime
     public async Task Worker_emits_the_fingerprints_of_real_clients_equal_to_offline_and_tshark()
     {
         var pcap = Path.Combine(_dir, "lo.pcap");
-        var tcpdump = Start("tcpdump", "-i", "lo", "-U", "-s", "0", "-w", pcap, $"tcp port {_port}");
+        var tcpdump = Start("tcpdump", "-i", "lo", "--immediate-mode", "-U", "-s", "0", "-w", pcap, $"tcp port {_port}");
         await WaitForLine(tcpdump.StandardError, "listening on", TimeSpan.FromSeconds(30));
 
         var metrics = new Ja4Metrics();
@@ -68,6 +68,8 @@ public sealed class LiveCaptureTests : IAsyncLifetime
         finally
         {
             await worker.StopAsync(CancellationToken.None);
+            // Let tcpdump write every packet of the three connections before stopping it.
+            await WaitForHellosInFile(pcap, 3, TimeSpan.FromSeconds(30));
             await Interrupt(tcpdump);
         }
 
@@ -100,6 +102,12 @@ public sealed class LiveCaptureTests : IAsyncLifetime
             Assert.Equal(tshark[h.Flow.ClientPort], (h.Ja3, h.Ja3Full));
         }
         Assert.True(worker.Counters.Packets.Value > 0);
+        // libpcap's statistics are published as gauges (read at every interval and at stop).
+        Assert.True(metrics.Read("ja4_capture_pcap_received") >= worker.Counters.Packets.Value);
+        Assert.Equal(0, metrics.Read("ja4_capture_pcap_kernel_dropped"));
+        Assert.Equal(3, metrics.Read("ja4_capture_hellos_total", ("transport", "tcp")));
+        Assert.Equal(3, metrics.Read("ja4_capture_connections_closed_total", ("reason", "fin"))
+            + metrics.Read("ja4_capture_connections_closed_total", ("reason", "rst")));
     }
 
     private async Task RunClients()
@@ -141,6 +149,27 @@ public sealed class LiveCaptureTests : IAsyncLifetime
             list.Add(extra);
         }
         return list;
+    }
+
+    private static async Task WaitForHellosInFile(string pcap, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                using var reader = new CaptureFileReader(pcap);
+                if (reader.ReadHellos().Count() >= count)
+                {
+                    return;
+                }
+            }
+            catch (CaptureFileException)
+            {
+                // The last record is being written.
+            }
+            await Task.Delay(200);
+        }
     }
 
     private static async Task WaitForLine(StreamReader stream, string text, TimeSpan timeout)

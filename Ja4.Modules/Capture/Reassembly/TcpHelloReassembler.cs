@@ -100,6 +100,8 @@ public sealed class TcpHelloReassembler
             }
             return null;
         }
+        // Data on a SYN (TCP Fast Open) starts one after the SYN's sequence number.
+        var seq = (flags & TcpFlags.Syn) != 0 ? packet.Seq + 1 : packet.Seq;
         if (!_flows.TryGet(id, out var flow))
         {
             if (!TlsRecordScanner.LooksLikeClientHelloStart(payload) || IsTracked(id))
@@ -108,9 +110,9 @@ public sealed class TcpHelloReassembler
                 // HelloRetryRequest): nothing to do.
                 return null;
             }
-            flow = NewFlow(id, packet.Seq, now);
+            flow = NewFlow(id, seq, now);
         }
-        var hello = Append(flow, packet.Seq, payload, now);
+        var hello = Append(flow, seq, payload, now);
         if (hello is null && (flags & (TcpFlags.Fin | TcpFlags.Rst)) != 0 && _flows.Count > 0)
         {
             CloseFlows(id);
