@@ -51,8 +51,10 @@ public sealed record KnownFingerprint(string Ja4, string Application, string Lib
 /// ClickHouse SQL (<c>{name:Type}</c> values bound by the engine, never spliced in). Hour-level
 /// questions read the hourly aggregates; request-level ones read <c>http_logs</c>.
 /// </summary>
-public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
+public sealed class StorageQueries(IStoreExecutor store, StorageOptions options, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private static readonly JsonDocumentOptions JsonOptions = new();
 
     /// <summary>Qualified table name; in cluster mode reads go to the Distributed <c>_all</c> table.</summary>
@@ -296,7 +298,7 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
         CancellationToken cancellationToken = default)
     {
         using var ms = new MemoryStream();
-        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var now = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         foreach (var k in items)
         {
             using (var w = new Utf8JsonWriter(ms))

@@ -94,7 +94,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
         foreach (var s in status.Where(s => s.State == MigrationState.Pending))
         {
             var m = migrations.First(x => x.Version == s.Version);
-            var started = DateTimeOffset.UtcNow;
+            var started = System.Diagnostics.Stopwatch.StartNew();
             foreach (var statement in m.Statements(values))
             {
                 try
@@ -114,7 +114,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
                     ["v"] = m.Version.ToString(CultureInfo.InvariantCulture),
                     ["n"] = m.Name,
                     ["c"] = m.Checksum,
-                    ["d"] = ((long)(DateTimeOffset.UtcNow - started).TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                    ["d"] = started.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture),
                 }, "TabSeparated", cancellationToken).ConfigureAwait(false);
             applied.Add(m);
         }
