@@ -77,14 +77,13 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options,
 
     private const string HourFilter = "hour >= toStartOfHour(fromUnixTimestamp64Micro({from:Int64}, 'UTC')) AND hour < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
 
-    /// <summary>Totals of requests in [from, to) from <c>http_logs</c>.</summary>
+    /// <summary>Totals over the hours that [from, to) touches, from the hourly aggregates.</summary>
     public async Task<TrafficStats> StatsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         var rows = await RowsAsync($"""
-            SELECT count() AS requests, uniq(client_ip) AS ips, uniq(ja4) AS ja4s, uniq(host) AS hosts,
-                   sum(bytes_sent) AS bytes, countIf(status >= 400 AND status < 500) AS s4, countIf(status >= 500) AS s5,
-                   countIf(match_status = 'matched') AS matched
-            FROM {T("http_logs")} WHERE {TimeFilter}
+            SELECT sum(requests) AS requests, uniq(client_ip) AS ips, uniq(ja4) AS ja4s, uniq(host) AS hosts,
+                   sum(bytes_sent) AS bytes, sum(status_4xx) AS s4, sum(status_5xx) AS s5, sum(tls_matched) AS matched
+            FROM {T("agg_host_ip_ja4_1h")} WHERE {HourFilter}
             """, Range(from, to), cancellationToken).ConfigureAwait(false);
         var r = rows[0];
         return new TrafficStats(L(r, "requests"), L(r, "ips"), L(r, "ja4s"), L(r, "hosts"), L(r, "bytes"), L(r, "s4"), L(r, "s5"), L(r, "matched"));
@@ -99,8 +98,8 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options,
         string sql = dimension switch
         {
             TopDimension.Path => $"""
-                SELECT path AS key, count() AS requests, uniq(client_ip) AS ips, sum(bytes_sent) AS bytes
-                FROM {T("http_logs")} WHERE {TimeFilter}
+                SELECT path AS key, sum(requests) AS requests, uniqMerge(client_ips) AS ips, sum(bytes_sent) AS bytes
+                FROM {T("agg_host_path_1h")} WHERE {HourFilter}
                 GROUP BY key ORDER BY requests DESC, key LIMIT {"{limit:UInt32}"}
                 """,
             _ => $"""

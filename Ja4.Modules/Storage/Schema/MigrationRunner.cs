@@ -128,6 +128,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
         ("http_logs", "toDateTime(time)", options.Retention.HttpLogsDays),
         ("tls_handshakes", "toDateTime(time)", options.Retention.TlsHandshakesDays),
         ("agg_host_ip_ja4_1h", "hour", options.Retention.AggregatesDays),
+        ("agg_host_path_1h", "hour", options.Retention.AggregatesDays),
         ("ml_all_scores", "toDateTime(time)", options.Retention.ScoresDays),
         ("ml_detected_anomalies", "toDateTime(time)", options.Retention.AnomaliesDays),
     ];
