@@ -99,8 +99,11 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options,
         {
             TopDimension.Path => $"""
                 SELECT path AS key, sum(requests) AS requests, uniqMerge(client_ips) AS ips, sum(bytes_sent) AS bytes
-                FROM {T("agg_host_path_1h")} WHERE {HourFilter}
-                GROUP BY key ORDER BY requests DESC, key LIMIT {"{limit:UInt32}"}
+                FROM {T("agg_host_path_1h")}
+                WHERE {HourFilter} AND path IN (
+                    SELECT path FROM {T("agg_host_path_1h")} WHERE {HourFilter}
+                    GROUP BY path ORDER BY sum(requests) DESC, path LIMIT {"{limit:UInt32}"})
+                GROUP BY key ORDER BY requests DESC, key
                 """,
             _ => $"""
                 SELECT {KeyColumn(dimension)} AS key, sum(requests) AS requests, uniq(client_ip) AS ips, sum(bytes_sent) AS bytes
