@@ -362,4 +362,28 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             await DropAsync(store, o);
         }
     }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Parameters_bind_server_side_and_errors_carry_the_engine_code(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var p = new Dictionary<string, string> { ["ip"] = "192.0.2.1", ["s"] = "it's \"quoted\"", ["n"] = "42" };
+        var text = await TextAsync(store, "SELECT toString({ip:IPv6}), length({s:String}), {n:UInt32} + 1", p);
+        Assert.Equal("::ffff:192.0.2.1\t13\t43", text);
+        if (engine == "http")
+        {
+            // The driver sent the values as the server's param_* values, not spliced into the SQL.
+            lock (fixture.Http.Requests)
+            {
+                Assert.Contains(fixture.Http.Requests, r => r.Contains("param_ip=192.0.2.1", StringComparison.Ordinal));
+            }
+        }
+        var e = await Assert.ThrowsAsync<StoreException>(() => store.QueryAsync("SELECT no_such_column FROM system.one"));
+        Assert.Equal(47, e.Code);
+        Assert.Contains("UNKNOWN_IDENTIFIER", e.Message);
+        var missing = await Assert.ThrowsAsync<StoreException>(() =>
+            store.InsertAsync("no_such_db.no_such_table", ["a"], "RowBinary", new byte[] { 1, 0, 0, 0 }));
+        Assert.Contains(missing.Code, new[] { 60, 81 });
+    }
 }
