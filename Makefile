@@ -7,7 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all build test run bench deb rpm deps-build deps-test deps-bench native clean check-dotnet
+.PHONY: all build test run bench deb rpm deps-build deps-test deps-bench native clean check-dotnet chdb
 
 all: build
 
@@ -23,13 +23,17 @@ deps-test: check-dotnet
 deps-bench: check-dotnet
 	@scripts/install-deps.sh bench
 
+## chdb: fetch libchdb.so (the embedded ClickHouse engine) once into .cache/chdb/, checksum verified
+chdb:
+	@scripts/fetch-chdb.sh
+
 ## build: publish the framework-dependent executable to build/ja4
-build: deps-build
+build: deps-build chdb
 	$(DOTNET) publish Ja4.Host/Ja4.Host.csproj -c $(CONFIG) -o $(BUILD_DIR) --nologo -v quiet -p:UseAppHost=true
 	@echo "built $(BUILD_DIR)/ja4"
 
 ## test: build and run every test (unit, corpus, live capture, Apache, storage)
-test: deps-test native
+test: deps-test chdb native
 	$(DOTNET) build ja4.sln -c $(CONFIG) --nologo -v quiet
 	$(DOTNET) test ja4.sln -c $(CONFIG) --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m
 
@@ -42,10 +46,10 @@ bench: deps-bench build
 	bench/run.sh
 
 ## deb, rpm: packages in dist/ (self-contained executable, libchdb.so, Apache module, unit)
-deb: deps-test native
+deb: deps-test chdb native
 	scripts/package.sh deb
 
-rpm: deps-test native
+rpm: deps-test chdb native
 	scripts/package.sh rpm
 
 ## native: build the Apache module mod_reqin_log (apxs)

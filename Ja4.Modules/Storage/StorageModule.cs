@@ -27,7 +27,7 @@ public static class StorageModule
         }
         services.AddSingleton(sp => new StorageStore(sp.GetRequiredService<IOptions<StorageOptions>>().Value));
         services.AddSingleton(sp => new StorageQueries(sp.GetRequiredService<StorageStore>().Reader,
-            sp.GetRequiredService<IOptions<StorageOptions>>().Value));
+            sp.GetRequiredService<IOptions<StorageOptions>>().Value, sp.GetRequiredService<TimeProvider>()));
         services.AddHostedService<StorageInitializer>();
         services.AddHostedService(sp =>
         {

@@ -1,4 +1,3 @@
-using System.ComponentModel.DataAnnotations;
 using System.Text.RegularExpressions;
 using Microsoft.Extensions.Options;
 
@@ -38,22 +37,18 @@ public sealed class StorageOptions
     public string SpillPath { get; set; } = "./data/spill";
 
     /// <summary>Largest total size of the spill queue in MiB; beyond it ingest is back-pressured. Default: 4096.</summary>
-    [Range(1, 1_048_576)]
     public long SpillMaxMb { get; set; } = 4096;
 
     /// <summary>Size at which a spill segment file is closed and a new one started, MiB. Default: 64.</summary>
-    [Range(1, 4096)]
     public int SpillSegmentMb { get; set; } = 64;
 
     /// <summary>Rows per insert batch (a batch is written when it is this full...). Default: 50000.</summary>
-    [Range(1, 10_000_000)]
     public int BatchSize { get; set; } = 50_000;
 
     /// <summary>...or when its oldest row is this old. Default: 00:00:01.</summary>
     public TimeSpan BatchAge { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>Insert attempts of one batch before it goes to the spill queue. Default: 3.</summary>
-    [Range(1, 100)]
     public int InsertAttempts { get; set; } = 3;
 
     /// <summary>First retry delay; doubled per attempt up to <see cref="RetryMaxDelay"/>. Default: 00:00:00.2.</summary>
@@ -89,23 +84,18 @@ public sealed class ClickHouseServerOptions
 public sealed class RetentionOptions
 {
     /// <summary>Default: 30.</summary>
-    [Range(1, 36_500)]
     public int HttpLogsDays { get; set; } = 30;
 
     /// <summary>Default: 30.</summary>
-    [Range(1, 36_500)]
     public int TlsHandshakesDays { get; set; } = 30;
 
     /// <summary>Hourly aggregates. Default: 180.</summary>
-    [Range(1, 36_500)]
     public int AggregatesDays { get; set; } = 180;
 
     /// <summary>Every score the detector wrote. Default: 30.</summary>
-    [Range(1, 36_500)]
     public int ScoresDays { get; set; } = 30;
 
     /// <summary>Detected anomalies. Default: 365.</summary>
-    [Range(1, 36_500)]
     public int AnomaliesDays { get; set; } = 365;
 }
 
@@ -149,11 +139,28 @@ internal sealed partial class StorageOptionsValidator : IValidateOptions<Storage
         {
             errors.Add("Modules:Storage:ClickHouse:CommandTimeout must be positive");
         }
+        Range(errors, "BatchSize", o.BatchSize, 1, 10_000_000);
+        Range(errors, "InsertAttempts", o.InsertAttempts, 1, 100);
+        Range(errors, "SpillMaxMb", o.SpillMaxMb, 1, 1_048_576);
+        Range(errors, "SpillSegmentMb", o.SpillSegmentMb, 1, 4096);
+        Range(errors, "Retention:HttpLogsDays", o.Retention.HttpLogsDays, 1, 36_500);
+        Range(errors, "Retention:TlsHandshakesDays", o.Retention.TlsHandshakesDays, 1, 36_500);
+        Range(errors, "Retention:AggregatesDays", o.Retention.AggregatesDays, 1, 36_500);
+        Range(errors, "Retention:ScoresDays", o.Retention.ScoresDays, 1, 36_500);
+        Range(errors, "Retention:AnomaliesDays", o.Retention.AnomaliesDays, 1, 36_500);
         if ((long)o.SpillSegmentMb > o.SpillMaxMb)
         {
             errors.Add("Modules:Storage:SpillSegmentMb must not exceed Modules:Storage:SpillMaxMb");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
+    }
+
+    private static void Range(List<string> errors, string key, long value, long min, long max)
+    {
+        if (value < min || value > max)
+        {
+            errors.Add($"Modules:Storage:{key} must be between {min} and {max}");
+        }
     }
 }
 

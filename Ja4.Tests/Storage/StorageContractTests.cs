@@ -20,7 +20,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
 
     private static readonly string[] Tables =
     [
-        "agg_host_ip_ja4_1h", "agg_host_ip_ja4_1h_mv", "http_logs", "known_fingerprints", "known_fingerprints_dict",
+        "agg_host_ip_ja4_1h", "agg_host_ip_ja4_1h_mv", "agg_host_path_1h", "agg_host_path_1h_mv", "http_logs", "known_fingerprints", "known_fingerprints_dict",
         "ml_all_scores", "ml_detected_anomalies", "schema_migrations", "tls_handshakes",
     ];
 
@@ -34,20 +34,20 @@ public sealed class StorageContractTests(ChdbFixture fixture)
         {
             var runner = new MigrationRunner(store, o, Migration.LoadDirectory(SchemaDirectory));
             var before = await runner.StatusAsync(CancellationToken.None);
-            Assert.All(before.Where(s => s.Version <= 6), s => Assert.Equal(MigrationState.Pending, s.State));
-            Assert.Equal(MigrationState.NotApplicable, before.Single(s => s.Version == 7).State);
+            Assert.All(before.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Pending, s.State));
+            Assert.Equal(MigrationState.NotApplicable, before.Single(s => s.Version == 8).State);
 
             var applied = await runner.MigrateAsync(CancellationToken.None);
-            Assert.Equal([1, 2, 3, 4, 5, 6], applied.Select(m => m.Version));
+            Assert.Equal([1, 2, 3, 4, 5, 6, 7], applied.Select(m => m.Version));
             var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                 new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
             Assert.Equal(Tables, tables);
 
             var again = await runner.MigrateAsync(CancellationToken.None);
             Assert.Empty(again);
-            Assert.Equal(6, await CountAsync(store, o.Database + ".schema_migrations"));
+            Assert.Equal(7, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
-            Assert.All(status.Where(s => s.Version <= 6), s => Assert.Equal(MigrationState.Applied, s.State));
+            Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
         }
         finally
         {
@@ -361,5 +361,29 @@ public sealed class StorageContractTests(ChdbFixture fixture)
         {
             await DropAsync(store, o);
         }
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Parameters_bind_server_side_and_errors_carry_the_engine_code(string engine)
+    {
+        await using var store = fixture.Open(engine);
+        var p = new Dictionary<string, string> { ["ip"] = "192.0.2.1", ["s"] = "it's \"quoted\"", ["n"] = "42" };
+        var text = await TextAsync(store, "SELECT toString({ip:IPv6}), length({s:String}), {n:UInt32} + 1", p);
+        Assert.Equal("::ffff:192.0.2.1\t13\t43", text);
+        if (engine == "http")
+        {
+            // The driver sent the values as the server's param_* values, not spliced into the SQL.
+            lock (fixture.Http.Requests)
+            {
+                Assert.Contains(fixture.Http.Requests, r => r.Contains("param_ip=192.0.2.1", StringComparison.Ordinal));
+            }
+        }
+        var e = await Assert.ThrowsAsync<StoreException>(() => store.QueryAsync("SELECT no_such_column FROM system.one"));
+        Assert.Equal(47, e.Code);
+        Assert.Contains("UNKNOWN_IDENTIFIER", e.Message);
+        var missing = await Assert.ThrowsAsync<StoreException>(() =>
+            store.InsertAsync("no_such_db.no_such_table", ["a"], "RowBinary", new byte[] { 1, 0, 0, 0 }));
+        Assert.Contains(missing.Code, new[] { 60, 81 });
     }
 }

@@ -33,14 +33,22 @@ public sealed class AdminSocketServer(StorageStore store, StorageOptions options
             {
                 File.Delete(path);
             }
+            // Bound under a temporary name, given its mode and group, then renamed into place:
+            // the socket never appears with the umask's permissions.
+            var temporary = path + ".new";
+            if (File.Exists(temporary))
+            {
+                File.Delete(temporary);
+            }
             listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            listener.Bind(new UnixDomainSocketEndPoint(path));
+            listener.Bind(new UnixDomainSocketEndPoint(temporary));
             if (!OperatingSystem.IsWindows())
             {
-                File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+                File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
             }
-            SetGroup(path, options.AdminSocketGroup);
+            SetGroup(temporary, options.AdminSocketGroup);
             listener.Listen(16);
+            File.Move(temporary, path, overwrite: true);
         }
         catch (Exception e) when (e is IOException or SocketException or UnauthorizedAccessException)
         {

@@ -51,8 +51,10 @@ public sealed record KnownFingerprint(string Ja4, string Application, string Lib
 /// ClickHouse SQL (<c>{name:Type}</c> values bound by the engine, never spliced in). Hour-level
 /// questions read the hourly aggregates; request-level ones read <c>http_logs</c>.
 /// </summary>
-public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
+public sealed class StorageQueries(IStoreExecutor store, StorageOptions options, TimeProvider? time = null)
 {
+    private readonly TimeProvider _time = time ?? TimeProvider.System;
+
     private static readonly JsonDocumentOptions JsonOptions = new();
 
     /// <summary>Qualified table name; in cluster mode reads go to the Distributed <c>_all</c> table.</summary>
@@ -75,14 +77,13 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
 
     private const string HourFilter = "hour >= toStartOfHour(fromUnixTimestamp64Micro({from:Int64}, 'UTC')) AND hour < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
 
-    /// <summary>Totals of requests in [from, to) from <c>http_logs</c>.</summary>
+    /// <summary>Totals over the hours that [from, to) touches, from the hourly aggregates.</summary>
     public async Task<TrafficStats> StatsAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken = default)
     {
         var rows = await RowsAsync($"""
-            SELECT count() AS requests, uniq(client_ip) AS ips, uniq(ja4) AS ja4s, uniq(host) AS hosts,
-                   sum(bytes_sent) AS bytes, countIf(status >= 400 AND status < 500) AS s4, countIf(status >= 500) AS s5,
-                   countIf(match_status = 'matched') AS matched
-            FROM {T("http_logs")} WHERE {TimeFilter}
+            SELECT sum(requests) AS requests, uniq(client_ip) AS ips, uniq(ja4) AS ja4s, uniq(host) AS hosts,
+                   sum(bytes_sent) AS bytes, sum(status_4xx) AS s4, sum(status_5xx) AS s5, sum(tls_matched) AS matched
+            FROM {T("agg_host_ip_ja4_1h")} WHERE {HourFilter}
             """, Range(from, to), cancellationToken).ConfigureAwait(false);
         var r = rows[0];
         return new TrafficStats(L(r, "requests"), L(r, "ips"), L(r, "ja4s"), L(r, "hosts"), L(r, "bytes"), L(r, "s4"), L(r, "s5"), L(r, "matched"));
@@ -97,9 +98,12 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
         string sql = dimension switch
         {
             TopDimension.Path => $"""
-                SELECT path AS key, count() AS requests, uniq(client_ip) AS ips, sum(bytes_sent) AS bytes
-                FROM {T("http_logs")} WHERE {TimeFilter}
-                GROUP BY key ORDER BY requests DESC, key LIMIT {"{limit:UInt32}"}
+                SELECT path AS key, sum(requests) AS requests, uniqMerge(client_ips) AS ips, sum(bytes_sent) AS bytes
+                FROM {T("agg_host_path_1h")}
+                WHERE {HourFilter} AND path IN (
+                    SELECT path FROM {T("agg_host_path_1h")} WHERE {HourFilter}
+                    GROUP BY path ORDER BY sum(requests) DESC, path LIMIT {"{limit:UInt32}"})
+                GROUP BY key ORDER BY requests DESC, key
                 """,
             _ => $"""
                 SELECT {KeyColumn(dimension)} AS key, sum(requests) AS requests, uniq(client_ip) AS ips, sum(bytes_sent) AS bytes
@@ -296,7 +300,7 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options)
         CancellationToken cancellationToken = default)
     {
         using var ms = new MemoryStream();
-        var now = DateTime.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
+        var now = _time.GetUtcNow().UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
         foreach (var k in items)
         {
             using (var w = new Utf8JsonWriter(ms))

@@ -94,7 +94,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
         foreach (var s in status.Where(s => s.State == MigrationState.Pending))
         {
             var m = migrations.First(x => x.Version == s.Version);
-            var started = DateTimeOffset.UtcNow;
+            var started = System.Diagnostics.Stopwatch.StartNew();
             foreach (var statement in m.Statements(values))
             {
                 try
@@ -114,7 +114,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
                     ["v"] = m.Version.ToString(CultureInfo.InvariantCulture),
                     ["n"] = m.Name,
                     ["c"] = m.Checksum,
-                    ["d"] = ((long)(DateTimeOffset.UtcNow - started).TotalMilliseconds).ToString(CultureInfo.InvariantCulture),
+                    ["d"] = started.ElapsedMilliseconds.ToString(CultureInfo.InvariantCulture),
                 }, "TabSeparated", cancellationToken).ConfigureAwait(false);
             applied.Add(m);
         }
@@ -128,6 +128,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
         ("http_logs", "toDateTime(time)", options.Retention.HttpLogsDays),
         ("tls_handshakes", "toDateTime(time)", options.Retention.TlsHandshakesDays),
         ("agg_host_ip_ja4_1h", "hour", options.Retention.AggregatesDays),
+        ("agg_host_path_1h", "hour", options.Retention.AggregatesDays),
         ("ml_all_scores", "toDateTime(time)", options.Retention.ScoresDays),
         ("ml_detected_anomalies", "toDateTime(time)", options.Retention.AnomaliesDays),
     ];

@@ -1,0 +1,75 @@
+using System.Threading.Channels;
+using Ja4.Modules.Core.Events;
+using Ja4.Modules.Core.Metrics;
+using Ja4.Modules.Storage.Writer;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Time.Testing;
+using static Ja4.Tests.Storage.StorageTestKit;
+
+namespace Ja4.Tests.Storage;
+
+/// <summary>Batches close by row count or by age (a fake clock: no sleeps decide anything).</summary>
+[Collection("chdb")]
+public sealed class StorageWriterBatchingTests(ChdbFixture fixture)
+{
+    private static async Task Until(Func<Task<bool>> condition, string what)
+    {
+        var deadline = DateTime.UtcNow.AddMinutes(2);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, "gave up waiting: " + what);
+            await Task.Delay(20);
+        }
+    }
+
+    [Fact]
+    public async Task A_batch_is_written_when_full_or_when_old_enough_and_not_before()
+    {
+        await using var store = fixture.Open("chdb");
+        var o = fixture.Options("chdb", "batch");
+        o.BatchSize = 1_000;
+        o.BatchAge = TimeSpan.FromSeconds(30);
+        var clock = new FakeTimeProvider(StorageEvents.T0);
+        var metrics = new Ja4Metrics();
+        var requests = Channel.CreateUnbounded<CorrelatedRequest>();
+        var hellos = Channel.CreateUnbounded<TlsClientHello>();
+        try
+        {
+            await MigrateAsync(store, o);
+            using var spill = new SpillQueue(o.SpillPath, 1 << 20, 1 << 20, NullLogger.Instance);
+            using var writer = new StorageWriter(store, o, requests.Reader, hellos.Reader, spill, metrics, clock, NullLogger.Instance);
+            await writer.StartAsync(CancellationToken.None);
+            var table = o.Database + ".http_logs";
+
+            for (var i = 0; i < 10; i++)
+            {
+                requests.Writer.TryWrite(StorageEvents.Request(i, StorageEvents.T0));
+            }
+            hellos.Writer.TryWrite(StorageEvents.Hello(StorageEvents.T0));
+            await Until(() => Task.FromResult(requests.Reader.Count == 0 && hellos.Reader.Count == 0), "the writer to take the rows");
+            // Taken but not written: the batch is neither full nor 30 s old on the writer's clock.
+            Assert.Equal(0, await CountAsync(store, table));
+            clock.Advance(TimeSpan.FromSeconds(31));
+            await Until(async () => await CountAsync(store, table) == 10, "the age-closed batch");
+            Assert.Equal(1, await CountAsync(store, o.Database + ".tls_handshakes"));
+
+            // A full batch goes at once, with the clock standing still.
+            for (var i = 10; i < 1_010; i++)
+            {
+                requests.Writer.TryWrite(StorageEvents.Request(i, StorageEvents.T0));
+            }
+            await Until(async () => await CountAsync(store, table) == 1_010, "the count-closed batch");
+            Assert.Equal(2, metrics.Read("ja4_storage_batches_total", ("table", "http_logs")));
+
+            // Graceful shutdown writes the partial batch.
+            requests.Writer.TryWrite(StorageEvents.Request(5_000, StorageEvents.T0));
+            await Until(() => Task.FromResult(requests.Reader.Count == 0), "the writer to take the last row");
+            await writer.StopAsync(CancellationToken.None);
+            Assert.Equal(1_011, await CountAsync(store, table));
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+}
