@@ -76,6 +76,19 @@ public sealed class DetectionModuleTests : IDisposable
     }
 
     [Fact]
+    public async Task The_daemon_starts_with_detection_on_and_the_shipped_table_beside_the_binary()
+    {
+        Assert.True(File.Exists(Path.Combine(AppContext.BaseDirectory, "known-fingerprints.csv")));
+        var problems = await ConfigurationTests.StartupProblems(new Dictionary<string, string?>
+        {
+            ["Modules:Detection:Enabled"] = "true",
+            ["Modules:Detection:ModelPath"] = Path.Combine(_dir, "model.bin"),
+            ["Modules:Detection:Dns:Server"] = "none",
+        });
+        Assert.Empty(problems);
+    }
+
+    [Fact]
     public async Task A_missing_fingerprint_file_stops_start_up_naming_the_key()
     {
         var problems = await ConfigurationTests.StartupProblems(new Dictionary<string, string?>

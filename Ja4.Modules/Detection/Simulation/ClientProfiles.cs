@@ -29,6 +29,8 @@ public static class ClientProfiles
     public static readonly ClientProfile Chrome = new("Chrome", ClientFamily.Chromium,
         "t13d1516h2_8daaf6152771_e5627efa2ab1", "8883b2acda8ceb1a4f416c16d9b6c42f", H2, "");
 
+    // Chromium shuffles its extension order on every connection: JA4 (sorted) is stable, JA3 is
+    // not; this is the JA3 of one captured connection.
     public static readonly ClientProfile Chromium = new("Chromium", ClientFamily.Chromium,
         "t13d1517h2_8daaf6152771_cb7bf5808d99", "31f9b7bfc274e002bfe63d502ca5ed51", H2, "");
 
