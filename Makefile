@@ -29,7 +29,7 @@ build: deps-build
 	@echo "built $(BUILD_DIR)/ja4"
 
 ## test: build and run every test (unit, corpus, live capture, Apache, storage)
-test: deps-test
+test: deps-test native
 	$(DOTNET) build ja4.sln -c $(CONFIG) --nologo -v quiet
 	$(DOTNET) test ja4.sln -c $(CONFIG) --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m
 
@@ -47,6 +47,10 @@ deb: deps-test
 
 rpm: deps-test
 	scripts/package.sh rpm
+
+## native: build the Apache module mod_reqin_log (apxs)
+native:
+	$(MAKE) -C native/mod_reqin_log
 
 clean:
 	rm -rf $(BUILD_DIR) dist bench/out */bin */obj
