@@ -2,32 +2,24 @@ using Ja4.Modules.Core.Options;
 using Ja4.Modules.Core.Pipeline;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.Options;
 
 namespace Ja4.Modules.HttpIngest;
 
-/// <summary>Entry point of the HttpIngest module.</summary>
+/// <summary>Entry point of the HttpIngest module: the socket mod_reqin_log writes to.</summary>
 public static class HttpIngestModule
 {
-    /// <summary>Registers the module when <c>Modules:HttpIngest:Enabled</c> is true; nothing otherwise.</summary>
+    /// <summary>Registers the socket listener when <c>Modules:HttpIngest:Enabled</c> is true; nothing otherwise.</summary>
     public static IServiceCollection AddHttpIngestModule(this IServiceCollection services, IConfiguration configuration)
     {
         if (!services.TryAddModuleOptions<HttpIngestOptions, HttpIngestOptionsValidator>(configuration, ModuleNames.HttpIngest))
         {
             return services;
         }
+        if (!OperatingSystem.IsLinux())
+        {
+            throw new PlatformNotSupportedException("Modules:HttpIngest needs Linux (SOCK_SEQPACKET UNIX sockets)");
+        }
+        services.AddHostedService<ReqinSocketListener>();
         return services;
     }
-}
-
-/// <summary><c>Modules:HttpIngest</c>.</summary>
-public sealed class HttpIngestOptions
-{
-    /// <summary>Switches the module on. Default: false when absent.</summary>
-    public bool Enabled { get; set; }
-}
-
-internal sealed class HttpIngestOptionsValidator : IValidateOptions<HttpIngestOptions>
-{
-    public ValidateOptionsResult Validate(string? name, HttpIngestOptions options) => ValidateOptionsResult.Success;
 }
