@@ -49,7 +49,10 @@ internal sealed class IngestHarness : IAsyncDisposable
     }
 
     /// <summary>Starts (or restarts) the listener; counters start again from zero.</summary>
-    public async Task StartAsync(bool withConsumer = true)
+    /// <param name="withConsumer">Enable a consumer of HttpRequests (else the listener must not open its socket).</param>
+    /// <param name="pump">Read the channel into <see cref="Received"/> (else it fills up).</param>
+    /// <param name="capacity">HttpRequests channel capacity (default: the pipeline's).</param>
+    public async Task StartAsync(bool withConsumer = true, bool pump = true, int? capacity = null)
     {
         Metrics = new Ja4Metrics();
         var enabled = new HashSet<string>(StringComparer.Ordinal) { ModuleNames.HttpIngest };
@@ -57,11 +60,16 @@ internal sealed class IngestHarness : IAsyncDisposable
         {
             enabled.Add(ModuleNames.Correlation);
         }
-        _pipeline = new EventPipeline(enabled, new PipelineOptions(), Metrics);
+        var pipelineOptions = new PipelineOptions();
+        if (capacity is not null)
+        {
+            pipelineOptions.Channels[Edges.HttpRequests.Name] = new Ja4.Modules.Core.Pipeline.ChannelOptions { Capacity = capacity };
+        }
+        _pipeline = new EventPipeline(enabled, pipelineOptions, Metrics);
         _listener = new ReqinSocketListener(Options.Create(_options), _pipeline, Metrics, Log, TimeProvider.System);
         await _listener.StartAsync(CancellationToken.None);
         var reader = _pipeline.Reader<HttpRequest>(Edges.HttpRequests);
-        if (reader is not null)
+        if (reader is not null && pump)
         {
             _pump = Task.Run(() => PumpAsync(reader));
         }
