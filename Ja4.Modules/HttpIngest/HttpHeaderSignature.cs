@@ -106,55 +106,86 @@ public static class HttpHeaderSignature
     /// <summary>The readable form <c>METHOD|VERSION|COUNT|FLAGS|ORDER</c>.</summary>
     public static string ComputeRaw(string method, string protocol, IReadOnlyList<KeyValuePair<string, string>> headers)
     {
-        var sb = new StringBuilder(32 + (headers.Count * 4));
-        if (method.Length == 0)
+        // First pass: codes, flags, name case and the exact length; then one allocation.
+        var count = headers.Count;
+        var codes = ArrayPool<string?>.Shared.Rent(Math.Max(count, 1));
+        try
         {
-            sb.Append('-');
-        }
-        foreach (var ch in method.AsSpan(0, Math.Min(method.Length, MaxMethodLength)))
-        {
-            sb.Append(char.IsAsciiLetterLower(ch) ? (char)(ch & ~0x20) : ch);
-        }
-        var version = Version(protocol);
-        sb.Append('|').Append(version).Append('|').Append(headers.Count).Append('|');
-
-        bool cookie = false, referer = false, language = false, authorization = false;
-        bool allTitle = true, allLower = true;
-        foreach (var (name, _) in headers)
-        {
-            cookie |= name.Equals("cookie", StringComparison.OrdinalIgnoreCase);
-            referer |= name.Equals("referer", StringComparison.OrdinalIgnoreCase);
-            language |= name.Equals("accept-language", StringComparison.OrdinalIgnoreCase);
-            authorization |= name.Equals("authorization", StringComparison.OrdinalIgnoreCase);
-            var (title, lower) = NameCase(name);
-            allTitle &= title;
-            allLower &= lower;
-        }
-        sb.Append(cookie ? 'c' : '-').Append(referer ? 'r' : '-').Append(language ? 'l' : '-')
-          .Append(authorization ? 'a' : '-');
-        sb.Append(headers.Count == 0 || version is not ("0.9" or "1.0" or "1.1") ? '-'
-            : allLower ? 'l' : allTitle ? 't' : 'm');
-        sb.Append('|');
-
-        for (var i = 0; i < headers.Count; i++)
-        {
-            if (i > 0)
+            bool cookie = false, referer = false, language = false, authorization = false;
+            bool allTitle = true, allLower = true;
+            var methodLength = Math.Min(method.Length, MaxMethodLength);
+            var version = Version(protocol);
+            var length = Math.Max(methodLength, 1) + 1 + version.Length + 1 + CountDigits(count) + 1 + 5 + 1 + Math.Max(count - 1, 0);
+            for (var i = 0; i < count; i++)
             {
-                sb.Append(',');
+                var name = headers[i].Key;
+                var (title, lower) = NameCase(name);
+                allTitle &= title;
+                allLower &= lower;
+                var code = CodeLookup.TryGetValue(name.AsSpan(), out var c) ? c : null;
+                codes[i] = code;
+                length += code?.Length ?? name.Length;
+                switch (code)
+                {
+                    case "CK": cookie = true; break;
+                    case "RE": referer = true; break;
+                    case "AL": language = true; break;
+                    case "AU": authorization = true; break;
+                }
             }
-            var name = headers[i].Key;
-            if (CodeLookup.TryGetValue(name.AsSpan(), out var code))
+            var caseFlag = count == 0 || version is not ("0.9" or "1.0" or "1.1") ? '-' : allLower ? 'l' : allTitle ? 't' : 'm';
+            var state = new RawState(method, methodLength, version, headers, codes,
+                [cookie ? 'c' : '-', referer ? 'r' : '-', language ? 'l' : '-', authorization ? 'a' : '-', caseFlag]);
+            return string.Create(length, state, static (span, st) =>
             {
-                sb.Append(code);
-                continue;
-            }
-            foreach (var ch in name)
-            {
-                sb.Append(char.IsAsciiLetterUpper(ch) ? (char)(ch | 0x20) : ch);
-            }
+                var p = 0;
+                if (st.MethodLength == 0)
+                {
+                    span[p++] = '-';
+                }
+                foreach (var ch in st.Method.AsSpan(0, st.MethodLength))
+                {
+                    span[p++] = char.IsAsciiLetterLower(ch) ? (char)(ch & ~0x20) : ch;
+                }
+                span[p++] = '|';
+                st.Version.CopyTo(span[p..]);
+                p += st.Version.Length;
+                span[p++] = '|';
+                st.Headers.Count.TryFormat(span[p..], out var digits, provider: System.Globalization.CultureInfo.InvariantCulture);
+                p += digits;
+                span[p++] = '|';
+                st.Flags.CopyTo(span[p..]);
+                p += 5;
+                span[p++] = '|';
+                for (var i = 0; i < st.Headers.Count; i++)
+                {
+                    if (i > 0)
+                    {
+                        span[p++] = ',';
+                    }
+                    if (st.Codes[i] is { } code)
+                    {
+                        code.CopyTo(span[p..]);
+                        p += code.Length;
+                        continue;
+                    }
+                    foreach (var ch in st.Headers[i].Key)
+                    {
+                        span[p++] = char.IsAsciiLetterUpper(ch) ? (char)(ch | 0x20) : ch;
+                    }
+                }
+            });
         }
-        return sb.ToString();
+        finally
+        {
+            ArrayPool<string?>.Shared.Return(codes, clearArray: true);
+        }
     }
+
+    private sealed record RawState(string Method, int MethodLength, string Version,
+        IReadOnlyList<KeyValuePair<string, string>> Headers, string?[] Codes, char[] Flags);
+
+    private static int CountDigits(int n) => n < 10 ? 1 : n < 100 ? 2 : n < 1000 ? 3 : n.ToString(System.Globalization.CultureInfo.InvariantCulture).Length;
 
     /// <summary>"HTTP/1.1" → "1.1", "HTTP/2.0" → "2", "HTTP/3" → "3".</summary>
     internal static string Version(string protocol) => protocol switch

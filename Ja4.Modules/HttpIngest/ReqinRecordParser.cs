@@ -2,7 +2,6 @@ using System.Diagnostics.CodeAnalysis;
 using System.Net;
 using System.Text;
 using System.Text.Json;
-using System.Text.Unicode;
 using Ja4.Modules.Core.Events;
 
 namespace Ja4.Modules.HttpIngest;
@@ -59,8 +58,14 @@ public sealed class ReqinRecordParser
     private static readonly DateTimeOffset MaxTimestamp = new(9999, 1, 1, 0, 0, 0, TimeSpan.Zero);
     private static readonly long MaxTimeMicros = (MaxTimestamp - DateTimeOffset.UnixEpoch).Ticks / 10;
 
+    /// <summary>UTF-8 decoding that throws on invalid bytes: validation and transcoding in one pass.</summary>
+    internal static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
     private readonly bool _computeSignature;
     private readonly Utf8StringCache _cache = new();
+    private readonly IpCache _clientIps = new();
+    private readonly IpCache _serverIps = new();
+    private readonly SignatureCache _signatures = new();
     private readonly List<KeyValuePair<string, string>> _headers = new(32);
 
     /// <param name="computeHeaderSignature">Fill <see cref="HttpRequest.HeaderSignature"/> and its raw parts.</param>
@@ -83,9 +88,9 @@ public sealed class ReqinRecordParser
             // Utf8JsonReader's GetString on invalid UTF-8, and token misuse on malformed input.
             error = new(ReqinInvalidReason.Json, FirstLine(e.Message));
         }
-        catch (FormatException e)
+        catch (DecoderFallbackException)
         {
-            error = new(ReqinInvalidReason.BadField, FirstLine(e.Message));
+            error = new(ReqinInvalidReason.Json, "invalid UTF-8 in a string");
         }
         return false;
     }
@@ -135,7 +140,7 @@ public sealed class ReqinRecordParser
                     timeUs = t;
                     break;
                 case Field.ClientIp:
-                    if (!TryIp(ref reader, out clientIp))
+                    if (!_clientIps.TryParse(ref reader, out clientIp))
                     {
                         return Bad("client_ip", out error);
                     }
@@ -148,7 +153,7 @@ public sealed class ReqinRecordParser
                     clientPort = cp;
                     break;
                 case Field.ServerIp:
-                    if (!TryIp(ref reader, out serverIp))
+                    if (!_serverIps.TryParse(ref reader, out serverIp))
                     {
                         return Bad("server_ip", out error);
                     }
@@ -290,8 +295,7 @@ public sealed class ReqinRecordParser
         string? signature = null, signatureRaw = null;
         if (_computeSignature)
         {
-            signatureRaw = HttpHeaderSignature.ComputeRaw(method!, protocol!, headers);
-            signature = HttpHeaderSignature.Hash(signatureRaw);
+            (signature, signatureRaw) = _signatures.Get(method!, protocol!, headers);
         }
         request = new HttpRequest
         {
@@ -411,11 +415,7 @@ public sealed class ReqinRecordParser
             return true;
         }
         var span = reader.ValueSpan;
-        if (!Utf8.IsValid(span))
-        {
-            throw new InvalidOperationException("invalid UTF-8 in a string");
-        }
-        value = cached ? _cache.Get(span) : Encoding.UTF8.GetString(span);
+        value = cached ? _cache.Get(span) : StrictUtf8.GetString(span);
         return true;
     }
 
@@ -427,20 +427,6 @@ public sealed class ReqinRecordParser
             return true;
         }
         return TryString(ref reader, cached, out value);
-    }
-
-    private static bool TryIp(ref Utf8JsonReader reader, [NotNullWhen(true)] out IPAddress? address)
-    {
-        address = null;
-        if (reader.TokenType != JsonTokenType.String)
-        {
-            return false;
-        }
-        if (reader.ValueIsEscaped)
-        {
-            return IPAddress.TryParse(reader.GetString(), out address);
-        }
-        return IPAddress.TryParse(reader.ValueSpan, out address);
     }
 
     /// <summary>[["name","value"], ...] into <see cref="_headers"/>.</summary>
@@ -473,40 +459,144 @@ public sealed class ReqinRecordParser
 
 /// <summary>
 /// Returns the same string instance for recurring short UTF-8 values (header names, methods,
-/// protocols): a direct-mapped cache, so that millions of records do not allocate millions of
-/// copies of "User-Agent".
+/// protocols, TLS facts), so that millions of records do not allocate millions of copies of
+/// "User-Agent", and so that <see cref="SignatureCache"/> can compare names by reference.
+/// Bounded: when full it starts again empty, so a flood of distinct values cannot grow it.
 /// </summary>
 internal sealed class Utf8StringCache
 {
     private const int MaxLength = 64;
-    private readonly Entry?[] _entries;
-    private readonly int _mask;
+    private const int MaxEntries = 4096;
+    private readonly Dictionary<byte[], string> _map = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], string>.AlternateLookup<ReadOnlySpan<byte>> _lookup;
 
-    public Utf8StringCache(int capacity = 1024)
-    {
-        var size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity);
-        _entries = new Entry?[size];
-        _mask = size - 1;
-    }
+    public Utf8StringCache() => _lookup = _map.GetAlternateLookup<ReadOnlySpan<byte>>();
 
     public string Get(ReadOnlySpan<byte> utf8)
     {
         if (utf8.Length > MaxLength)
         {
-            return Encoding.UTF8.GetString(utf8);
+            return ReqinRecordParser.StrictUtf8.GetString(utf8);
         }
-        var hc = new HashCode();
-        hc.AddBytes(utf8);
-        var slot = hc.ToHashCode() & _mask;
-        var e = _entries[slot];
-        if (e is not null && utf8.SequenceEqual(e.Key))
+        if (_lookup.TryGetValue(utf8, out var value))
         {
-            return e.Value;
+            return value;
         }
-        var value = Encoding.UTF8.GetString(utf8);
-        _entries[slot] = new Entry(utf8.ToArray(), value);
+        value = ReqinRecordParser.StrictUtf8.GetString(utf8);   // throws on invalid UTF-8: never cached
+        if (_map.Count >= MaxEntries)
+        {
+            _map.Clear();
+        }
+        _map[utf8.ToArray()] = value;
         return value;
     }
 
-    private sealed record Entry(byte[] Key, string Value);
+    private sealed class ByteArrayComparer : IEqualityComparer<byte[]>, IAlternateEqualityComparer<ReadOnlySpan<byte>, byte[]>
+    {
+        public static readonly ByteArrayComparer Instance = new();
+
+        public bool Equals(byte[]? x, byte[]? y) => x.AsSpan().SequenceEqual(y);
+
+        public int GetHashCode(byte[] obj) => GetHashCode((ReadOnlySpan<byte>)obj);
+
+        public bool Equals(ReadOnlySpan<byte> alternate, byte[] other) => alternate.SequenceEqual(other);
+
+        public int GetHashCode(ReadOnlySpan<byte> alternate)
+        {
+            var h = new HashCode();
+            h.AddBytes(alternate);
+            return h.ToHashCode();
+        }
+
+        public byte[] Create(ReadOnlySpan<byte> alternate) => alternate.ToArray();
+    }
+}
+
+/// <summary>
+/// The signature depends only on the method, the protocol and the header names, and a site sees
+/// few distinct combinations (one per client stack). Names, methods and protocols come from
+/// <see cref="Utf8StringCache"/>, so the same combination arrives as the same string instances:
+/// a hit is recognised by reference equality, without hashing text. A miss (or a name too long
+/// for the string cache) simply computes the signature.
+/// </summary>
+internal sealed class SignatureCache
+{
+    private const int Size = 256;
+    private readonly Entry?[] _entries = new Entry?[Size];
+
+    public (string Signature, string Raw) Get(string method, string protocol, KeyValuePair<string, string>[] headers)
+    {
+        var h = new HashCode();
+        h.Add(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(method));
+        h.Add(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(protocol));
+        foreach (var header in headers)
+        {
+            h.Add(System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(header.Key));
+        }
+        var slot = h.ToHashCode() & (Size - 1);
+        var e = _entries[slot];
+        if (e is not null && e.Matches(method, protocol, headers))
+        {
+            return (e.Signature, e.Raw);
+        }
+        var raw = HttpHeaderSignature.ComputeRaw(method, protocol, headers);
+        var signature = HttpHeaderSignature.Hash(raw);
+        _entries[slot] = new Entry(method, protocol, headers.Select(x => x.Key).ToArray(), signature, raw);
+        return (signature, raw);
+    }
+
+    private sealed record Entry(string Method, string Protocol, string[] Names, string Signature, string Raw)
+    {
+        public bool Matches(string method, string protocol, KeyValuePair<string, string>[] headers)
+        {
+            if (!ReferenceEquals(Method, method) || !ReferenceEquals(Protocol, protocol) || Names.Length != headers.Length)
+            {
+                return false;
+            }
+            for (var i = 0; i < Names.Length; i++)
+            {
+                if (!ReferenceEquals(Names[i], headers[i].Key))
+                {
+                    return false;
+                }
+            }
+            return true;
+        }
+    }
+}
+
+/// <summary>
+/// Remembers the last address parsed: a server's address never changes and a client's repeats
+/// over its keep-alive requests, so most records parse no address at all.
+/// </summary>
+internal sealed class IpCache
+{
+    private byte[] _lastText = [];
+    private IPAddress? _last;
+
+    public bool TryParse(ref Utf8JsonReader reader, [NotNullWhen(true)] out IPAddress? address)
+    {
+        address = null;
+        if (reader.TokenType != JsonTokenType.String)
+        {
+            return false;
+        }
+        if (reader.ValueIsEscaped)
+        {
+            return IPAddress.TryParse(reader.GetString(), out address);
+        }
+        var text = reader.ValueSpan;
+        if (_last is not null && text.SequenceEqual(_lastText))
+        {
+            address = _last;
+            return true;
+        }
+        if (!IPAddress.TryParse(text, out address))
+        {
+            return false;
+        }
+        _lastText = text.ToArray();
+        _last = address;
+        return true;
+    }
 }

@@ -43,6 +43,17 @@ internal static partial class UnixSocketFile
                 File.SetUnixFileMode(dir, File.GetUnixFileMode(dir) | UnixFileMode.SetGroup);
             }
         }
+        else if (gid >= 0 && Stat(dir, out var d) == 0 && !Reachable(d, gid))
+        {
+            // A private directory of ours that Apache cannot enter, e.g. systemd's RuntimeDirectory
+            // (ja4:ja4 2750): hand its group to Apache's. A directory others may enter, or one that
+            // is not ours, is never changed.
+            if (d.Uid != GetEUid() || Chown(dir, -1, gid) != 0 || Stat(dir, out d) != 0 || !Reachable(d, gid))
+            {
+                warning ??= $"the group '{group}' cannot enter {dir}; Apache will get 'permission denied' " +
+                            "(give the directory to that group, mode 2750)";
+            }
+        }
 
         var replaced = false;
         if (Exists(path))
@@ -96,9 +107,13 @@ internal static partial class UnixSocketFile
         }
     }
 
-    internal static bool IsSocket(string path) => Lstat(path, out var mode) == 0 && (mode & 0xF000) == 0xC000; // S_IFSOCK
+    internal static bool IsSocket(string path) => Lstat(path, out var st) == 0 && (st.Mode & 0xF000) == 0xC000; // S_IFSOCK
 
     private static bool Exists(string path) => Lstat(path, out _) == 0;
+
+    /// <summary>Members of <paramref name="gid"/> may traverse the directory (others may, or it is the group's with g+x).</summary>
+    private static bool Reachable(StatInfo d, int gid) =>
+        (d.Mode & 0b000_000_001) != 0 || (d.Gid == (uint)gid && (d.Mode & 0b000_001_000) != 0);
 
     private static bool SomeoneListens(string path)
     {
@@ -139,14 +154,26 @@ internal static partial class UnixSocketFile
     [LibraryImport("libc", EntryPoint = "chown", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Chown(string path, int owner, int group);
 
-    private static int Lstat(string path, out uint mode)
+    internal readonly record struct StatInfo(uint Uid, uint Gid, uint Mode);
+
+    private static int Lstat(string path, out StatInfo info) => StatCore(path, 0x100 /* AT_SYMLINK_NOFOLLOW */, out info);
+
+    private static int Stat(string path, out StatInfo info) => StatCore(path, 0, out info);
+
+    private static int StatCore(string path, int flags, out StatInfo info)
     {
-        // statx(AT_FDCWD, path, AT_SYMLINK_NOFOLLOW, STATX_TYPE, buf): stx_mode is a u16 at offset 0x1C.
+        // statx(AT_FDCWD, path, flags, STATX_TYPE|STATX_MODE|STATX_UID|STATX_GID, buf):
+        // stx_uid u32 at 0x14, stx_gid u32 at 0x18, stx_mode u16 at 0x1C.
         Span<byte> buf = stackalloc byte[256];
-        var rc = Statx(-100, path, 0x100, 0x1, ref MemoryMarshal.GetReference(buf));
-        mode = rc == 0 ? BitConverter.ToUInt16(buf[0x1C..]) : 0u;
+        var rc = Statx(-100, path, flags, 0x1 | 0x2 | 0x8 | 0x10, ref MemoryMarshal.GetReference(buf));
+        info = rc == 0
+            ? new StatInfo(BitConverter.ToUInt32(buf[0x14..]), BitConverter.ToUInt32(buf[0x18..]), BitConverter.ToUInt16(buf[0x1C..]))
+            : default;
         return rc;
     }
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEUid();
 
     [LibraryImport("libc", EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int dirfd, string path, int flags, uint mask, ref byte statxbuf);

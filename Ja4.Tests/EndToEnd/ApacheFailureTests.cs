@@ -134,15 +134,23 @@ public sealed class ApacheFailureTests(ITestOutputHelper output) : IAsyncLifetim
         });
         await using var apache = await ApacheFixture.StartAsync(new ApacheOptions { SocketPath = _socket, Tls = false });
 
-        var timing = await TimeRequestsAsync(apache.HttpPort, connections: 4, perConnection: 750, tag: "hung");
-        output.WriteLine($"hung daemon: median {timing.Median.TotalMilliseconds:0.###} ms, max {timing.Max.TotalMilliseconds:0.###} ms");
-        Assert.Equal(3000, timing.Statuses.Count(s => s == 200));
-        Assert.True(timing.Median < MedianBound, $"median {timing.Median.TotalMilliseconds} ms with a hung daemon");
-        var full = await apache.ReadCounterAsync("ReqinLogDroppedFull");
-        var sent = await apache.ReadCounterAsync("ReqinLogSent");
-        Assert.True(full > 0, "no request was dropped although nobody reads the socket");
+        // 3,000 requests fill the default socket buffers several times over; with a host's
+        // net.core.wmem_max raised, keep going until the module reports a full socket.
+        long full = 0, sent = 0;
+        var served = 0;
+        for (var round = 0; round < 10 && full == 0; round++)
+        {
+            var timing = await TimeRequestsAsync(apache.HttpPort, connections: 4, perConnection: 750, tag: "hung");
+            output.WriteLine($"hung daemon: median {timing.Median.TotalMilliseconds:0.###} ms, max {timing.Max.TotalMilliseconds:0.###} ms");
+            Assert.Equal(3000, timing.Statuses.Count(s => s == 200));
+            Assert.True(timing.Median < MedianBound, $"median {timing.Median.TotalMilliseconds} ms with a hung daemon");
+            served += 3000;
+            full = await apache.ReadCounterAsync("ReqinLogDroppedFull");
+            sent = await apache.ReadCounterAsync("ReqinLogSent");
+        }
         output.WriteLine($"hung daemon: sent {sent}, dropped (socket full) {full}");
-        Assert.True(sent + full >= 3000, $"sent {sent} + full {full} < 3000");
+        Assert.True(full > 0, "no request was dropped although nobody reads the socket");
+        Assert.True(sent + full >= served, $"sent {sent} + full {full} < {served}");
 
         // The hung daemon is replaced by a real one: Apache notices the broken connections and
         // delivers to the new listener.

@@ -54,6 +54,29 @@ public sealed class ReqinSocketListenerTests : IDisposable
     }
 
     [Fact]
+    public async Task A_private_directory_of_ours_is_given_to_the_apache_group_and_an_open_one_is_left_alone()
+    {
+        // What systemd's RuntimeDirectory=ja4 with RuntimeDirectoryMode=2750 creates: ours, group ours.
+        var privateDir = Path.Combine(_root, "private");
+        Directory.CreateDirectory(privateDir);
+        File.SetUnixFileMode(privateDir, (UnixFileMode)0b010_111_101_000);   // 2750
+        var openDir = Path.Combine(_root, "open");
+        Directory.CreateDirectory(openDir);
+        File.SetUnixFileMode(openDir, (UnixFileMode)0b111_101_101);          // 0755
+
+        await using (var h = await IngestHarness.StartAsync(SocketIn("private")))
+        {
+            var (_, stat) = await ApacheFixture.RunAsync("stat", ["-c", "%G %a", privateDir], CancellationToken.None);
+            Assert.Equal("www-data 2750", stat.Trim());
+        }
+        await using (var h = await IngestHarness.StartAsync(SocketIn("open")))
+        {
+            var (_, stat) = await ApacheFixture.RunAsync("stat", ["-c", "%G %a", openDir, h.SocketPath], CancellationToken.None);
+            Assert.Equal(["root 755", "www-data 660"], stat.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        }
+    }
+
+    [Fact]
     public async Task A_stale_socket_file_is_replaced_and_a_live_one_is_refused()
     {
         var path = SocketIn();
