@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS ${database}.http_logs ${on_cluster}
     req_tls_protocol     LowCardinality(String),
     req_tls_cipher       LowCardinality(String),
     req_tls_sni          LowCardinality(String),
-    match_status         Enum8('matched' = 0, 'plain_http' = 1, 'no_handshake_seen' = 2, 'capture_disabled' = 3, 'evicted' = 4),
+    match_status         Enum8('matched' = 0, 'plain_http' = 1, 'no_handshake_seen' = 2, 'capture_disabled' = 3, 'evicted' = 4, 'pending_overflow' = 5),
     correlated_at        DateTime64(6, 'UTC') CODEC(Delta, ZSTD(1)),
     tls_time             DateTime64(6, 'UTC') CODEC(Delta, ZSTD(1)),
     transport            Enum8('tcp' = 0, 'udp' = 1),

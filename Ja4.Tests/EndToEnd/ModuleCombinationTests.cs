@@ -74,6 +74,21 @@ public sealed class ModuleCombinationTests : IDisposable
         psi.ArgumentList.Add(path);
         psi.Environment["JA4_Logging__Console__Format"] = "text";
         using var process = Process.Start(psi)!;
+        try
+        {
+            await CheckAsync(process, modules, combination, url);
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+            }
+        }
+    }
+
+    private static async Task CheckAsync(Process process, HashSet<string> modules, string combination, string url)
+    {
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
 
