@@ -20,12 +20,15 @@ public sealed class FullPipelineTests : IAsyncLifetime
     private ApacheFixture? _apache;
     private Process? _daemon;
     private string _config = "";
+    private string _opsUrl = "";
+    private Task<string> _daemonErrors = Task.FromResult("");
 
     public async Task InitializeAsync()
     {
         File.SetUnixFileMode(_dir, (UnixFileMode)0b111_101_101);
         _apache = await ApacheFixture.StartAsync(new ApacheOptions());
         var opsPort = DaemonInstance.FreePort();
+        _opsUrl = $"http://127.0.0.1:{opsPort}";
         var config = new JsonObject
         {
             ["Modules"] = new JsonObject
@@ -58,6 +61,7 @@ public sealed class FullPipelineTests : IAsyncLifetime
         _config = Path.Combine(_dir, "config.json");
         await File.WriteAllTextAsync(_config, config.ToJsonString());
         _daemon = StartJa4("run", "--config", _config);
+        _daemonErrors = _daemon.StandardError.ReadToEndAsync();
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(5) };
         for (var i = 0; i < 240; i++)
         {
@@ -71,7 +75,10 @@ public sealed class FullPipelineTests : IAsyncLifetime
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
             }
-            Assert.False(_daemon.HasExited, "the daemon exited: " + await _daemon.StandardError.ReadToEndAsync());
+            if (_daemon.HasExited)
+            {
+                Assert.Fail("the daemon exited: " + await _daemonErrors);
+            }
             await Task.Delay(250);
         }
         Assert.Fail("the daemon did not become ready");
@@ -100,7 +107,8 @@ public sealed class FullPipelineTests : IAsyncLifetime
 
         // Wait until the six requests are stored.
         var rows = new List<JsonElement>();
-        for (var i = 0; i < 120 && rows.Count < 6; i++)
+        var deadline = DateTime.UtcNow.AddSeconds(90);
+        while (rows.Count < 6 && DateTime.UtcNow < deadline)
         {
             await Task.Delay(500);
             var (code, output, error) = await RunJa4("sql", "--config", _config, "--format", "jsonl",
@@ -110,7 +118,13 @@ public sealed class FullPipelineTests : IAsyncLifetime
         }
         Process.Start("kill", ["-INT", tcpdump.Id.ToString()]).WaitForExit();
         await tcpdump.WaitForExitAsync();
-        Assert.Equal(6, rows.Count);
+        if (rows.Count != 6)
+        {
+            using var ops = new HttpClient();
+            var metrics = await ops.GetStringAsync(_opsUrl + "/metrics");
+            Assert.Fail($"stored {rows.Count} of 6 requests: {string.Join("\n", rows)}\n" +
+                        string.Join("\n", metrics.Split('\n').Where(l => l.StartsWith("ja4_", StringComparison.Ordinal))));
+        }
 
         // The fingerprints of the same connections, computed offline from the simultaneous capture.
         var (fpCode, fpOut, fpErr) = await RunJa4("fingerprint", pcap);
@@ -139,7 +153,7 @@ public sealed class FullPipelineTests : IAsyncLifetime
 
     private static Process StartJa4(params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var psi = new ProcessStartInfo("dotnet") { RedirectStandardError = true };
         psi.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "ja4.dll"));
         foreach (var a in args)
         {
