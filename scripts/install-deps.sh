@@ -7,6 +7,8 @@ case "${1:-test}" in
   run|build) ;;
   test|bench) want+=(tshark apache2 apache2-dev apache2-utils libssl-dev wrk python3 python3-sklearn chromium rpm);;
 esac
+# npm fetches the embedded ClickHouse engine (scripts/fetch-chdb.sh).
+command -v npm >/dev/null || want+=(npm)
 missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
