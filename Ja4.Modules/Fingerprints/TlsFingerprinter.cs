@@ -60,33 +60,38 @@ public static class TlsFingerprinter
 
     private static Ja4Input Ja4Parts(ClientHello hello, Transport transport)
     {
-        var ciphers = hello.CipherSuites.Where(c => !TlsConstants.IsGrease(c)).ToArray();
-        var extensions = hello.Extensions.Where(e => !TlsConstants.IsGrease(e)).ToArray();
-        var sigAlgs = hello.SignatureAlgorithms.Where(s => !TlsConstants.IsGrease(s)).ToArray();
+        var ciphers = WithoutGrease(hello.CipherSuites);
+        var extensions = WithoutGrease(hello.Extensions);
+        var sigs = HexList(WithoutGrease(hello.SignatureAlgorithms));
 
         // JA4_a: protocol, version, SNI (d|i), cipher count, extension count, ALPN first/last char.
         var a = string.Concat(
             transport == Transport.Udp ? "q" : "t",
             TlsConstants.Ja4VersionCode(hello.MaxVersion),
             hello.HasServerName ? "d" : "i",
-            Math.Min(ciphers.Length, 99).ToString("00", CultureInfo.InvariantCulture),
-            Math.Min(extensions.Length, 99).ToString("00", CultureInfo.InvariantCulture),
+            TwoDigits(ciphers.Length),
+            TwoDigits(extensions.Length),
             AlpnCode(hello.Alpn));
 
         // JA4_c: "The extension list is sorted ... SNI and ALPN are not included",
         // then "_" and the signature algorithms in their original order.
-        var sortedExtensions = extensions
-            .Where(e => e != TlsConstants.ExtServerName && e != TlsConstants.ExtAlpn)
-            .Order().ToArray();
-        var sigs = HexList(sigAlgs);
+        var hashedExtensions = Array.FindAll(extensions, e => e != TlsConstants.ExtServerName && e != TlsConstants.ExtAlpn);
+        Array.Sort(hashedExtensions);
+        var sortedCiphers = (ushort[])ciphers.Clone();
+        Array.Sort(sortedCiphers);
         return new Ja4Input(
             a,
-            HexList(ciphers.Order()),
-            WithSignatures(HexList(sortedExtensions), sigs),
+            HexList(sortedCiphers),
+            WithSignatures(HexList(hashedExtensions), sigs),
             HexList(ciphers),
             WithSignatures(HexList(extensions), sigs),
-            sortedExtensions.Length > 0);
+            hashedExtensions.Length > 0);
     }
+
+    private static ushort[] WithoutGrease(ushort[] values) => Array.FindAll(values, v => !TlsConstants.IsGrease(v));
+
+    /// <summary>Counts are two digits, capped at 99 (JA4 spec).</summary>
+    private static string TwoDigits(int n) => Math.Min(n, 99).ToString("00", CultureInfo.InvariantCulture);
 
     /// <summary>"If there are no signature algorithms ... the string ends without an underscore."</summary>
     private static string WithSignatures(string extensions, string sigs) =>
@@ -114,8 +119,31 @@ public static class TlsFingerprinter
 
     private static bool IsAlphanumeric(byte b) => b is (>= 0x30 and <= 0x39) or (>= 0x41 and <= 0x5a) or (>= 0x61 and <= 0x7a);
 
-    private static string HexList(IEnumerable<ushort> values) =>
-        string.Join(',', values.Select(v => v.ToString("x4", CultureInfo.InvariantCulture)));
+    /// <summary>"0a0a,1301,..." : four lowercase hex digits per value, comma-separated.</summary>
+    private static string HexList(ushort[] values)
+    {
+        if (values.Length == 0)
+        {
+            return string.Empty;
+        }
+        return string.Create(values.Length * 5 - 1, values, static (span, vs) =>
+        {
+            const string hex = "0123456789abcdef";
+            var j = 0;
+            for (var i = 0; i < vs.Length; i++)
+            {
+                if (i > 0)
+                {
+                    span[j++] = ',';
+                }
+                var v = vs[i];
+                span[j++] = hex[v >> 12];
+                span[j++] = hex[(v >> 8) & 0xf];
+                span[j++] = hex[(v >> 4) & 0xf];
+                span[j++] = hex[v & 0xf];
+            }
+        });
+    }
 
     private static string Hash12(string input)
     {
@@ -125,7 +153,9 @@ public static class TlsFingerprinter
             return EmptyHash;
         }
         Span<byte> digest = stackalloc byte[32];
-        SHA256.HashData(Encoding.ASCII.GetBytes(input), digest);
+        var bytes = input.Length <= 4096 ? stackalloc byte[input.Length] : new byte[input.Length];
+        Encoding.ASCII.GetBytes(input, bytes);
+        SHA256.HashData(bytes, digest);
         return Convert.ToHexStringLower(digest[..6]);
     }
 
