@@ -34,4 +34,7 @@ internal static partial class HttpIngestLog
 
     [LoggerMessage(10, LogLevel.Error, "Accepting Apache connections failed; retrying")]
     public static partial void AcceptFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(11, LogLevel.Critical, "The Apache record reader failed; no more HTTP requests are received until the daemon restarts")]
+    public static partial void ReaderFailed(ILogger logger, Exception exception);
 }

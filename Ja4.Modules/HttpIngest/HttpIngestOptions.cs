@@ -28,10 +28,11 @@ public sealed class HttpIngestOptions
     public string SocketMode { get; set; } = "0660";
 
     /// <summary>
-    /// Largest record accepted, in bytes; larger ones are counted as <c>oversized</c> and dropped.
-    /// Must be at least the module's <c>ReqinLogMaxRecordBytes</c>. Default: 262144 (the module's maximum).
+    /// Largest message accepted, in bytes: one record, or a batch of records (at most 65536
+    /// bytes); larger ones are counted as <c>oversized</c> and dropped. Must be at least the
+    /// module's <c>ReqinLogMaxRecordBytes</c>. Default: 262144 (the module's maximum).
     /// </summary>
-    [Range(1024, 4_194_304)]
+    [Range(65_536, 4_194_304)]
     public int MaxRecordBytes { get; set; } = 262_144;
 
     /// <summary>Most Apache connections served at once (one per child process); more are refused. Default: 4096.</summary>

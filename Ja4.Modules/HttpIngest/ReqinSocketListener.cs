@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Net.Sockets;
 using System.Text;
 using Ja4.Modules.Core.Events;
@@ -17,17 +16,17 @@ namespace Ja4.Modules.HttpIngest;
 /// a bad record is counted by reason and skipped, the connection stays open.
 /// </summary>
 /// <remarks>
-/// An idle connection holds no buffer: the reader waits with a one-byte MSG_PEEK (which
-/// consumes nothing), then drains every queued message synchronously into a pooled buffer of
-/// <c>MaxRecordBytes + 1</c> bytes (a SEQPACKET read takes exactly one message; a longer one is
-/// cut by the kernel and recognised by its length).
+/// Connections are read by one dedicated thread (<see cref="ReqinReader"/>), not with async
+/// socket operations: what Apache pays per record is mostly the wake-up of a reader sleeping on
+/// the socket, so under load the reader does not sleep on the sockets at all. It drains every
+/// connection, sleeps about a millisecond, and drains again; only when nothing arrived for a few
+/// rounds does it block in <c>poll()</c>. A SEQPACKET read takes exactly one message into a
+/// buffer of <c>MaxRecordBytes + 1</c> bytes; a longer one is cut by the kernel and recognised
+/// by its length.
 /// </remarks>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
 internal sealed class ReqinSocketListener : BackgroundService
 {
-    /// <summary>Messages read from one connection before yielding to the others.</summary>
-    private const int DrainBatch = 1024;
-
     private readonly HttpIngestOptions _options;
     private readonly EventPipeline _pipeline;
     private readonly EventOutlet<HttpRequest> _outlet;
@@ -35,11 +34,10 @@ internal sealed class ReqinSocketListener : BackgroundService
     private readonly ILogger _log;
     private readonly InvalidRecordLog _invalidLog;
     private readonly TimeProvider _time;
-    private readonly Lock _readersLock = new();
-    private readonly HashSet<Task> _readers = [];
     private readonly int _maxRecord;
     private string _path = "";
     private Socket? _listener;
+    private ReqinReader? _reader;
 
     public ReqinSocketListener(IOptions<HttpIngestOptions> options, EventPipeline pipeline, Ja4Metrics metrics,
         ILogger<ReqinSocketListener> log, TimeProvider time)
@@ -87,6 +85,7 @@ internal sealed class ReqinSocketListener : BackgroundService
         }
         HttpIngestLog.Listening(_log, _path, string.IsNullOrWhiteSpace(_options.SocketGroup) ? "(daemon's)" : _options.SocketGroup,
             _options.SocketMode);
+        _reader = new ReqinReader(_maxRecord, new ReqinRecordParser(_options.HeaderSignature), Handle, _metrics, _log);
         return base.StartAsync(cancellationToken);
     }
 
@@ -131,18 +130,7 @@ internal sealed class ReqinSocketListener : BackgroundService
             }
             Interlocked.Increment(ref _metrics.OpenConnections);
             _metrics.Connections.Increment();
-            var task = Task.Run(() => ReadConnectionAsync(client, stoppingToken), CancellationToken.None);
-            lock (_readersLock)
-            {
-                _readers.Add(task);
-            }
-            _ = task.ContinueWith(t =>
-            {
-                lock (_readersLock)
-                {
-                    _readers.Remove(t);
-                }
-            }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            _reader!.Add(client);
         }
     }
 
@@ -160,108 +148,44 @@ internal sealed class ReqinSocketListener : BackgroundService
         {
             _listener.Dispose();
             UnixSocketFile.Remove(_path);
-            Task[] readers;
-            lock (_readersLock)
-            {
-                readers = [.. _readers];
-            }
-            try
-            {
-                await Task.WhenAll(readers).WaitAsync(cancellationToken).ConfigureAwait(false);
-            }
-            catch (OperationCanceledException)
-            {
-            }
+            // The reader drains what Apache already handed over, then closes every connection.
+            await _reader!.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
             _pipeline.Complete(ModuleNames.HttpIngest);
             HttpIngestLog.Stopped(_log, _path, _metrics.Records.Value, _metrics.InvalidTotal);
             _listener = null;
         }
     }
 
-    private async Task ReadConnectionAsync(Socket socket, CancellationToken stoppingToken)
+    /// <summary>
+    /// One message, on the reader thread: one record, or several separated by <c>\n</c> (the
+    /// module batches; a record never contains a raw newline). Empty lines are skipped.
+    /// </summary>
+    private void Handle(ReadOnlySpan<byte> message, ReqinRecordParser parser)
     {
-        var parser = new ReqinRecordParser(_options.HeaderSignature);
-        var peek = new byte[1];
-        var reason = "closed by Apache";
-        try
+        _metrics.Bytes.Add(message.Length);
+        if (message.Length > _maxRecord)
         {
-            socket.Blocking = false;
-            while (true)
-            {
-                var n = await socket.ReceiveAsync(peek, SocketFlags.Peek, stoppingToken).ConfigureAwait(false);
-                if (n == 0 || !Drain(socket, parser))
-                {
-                    break;   // end of stream (or an empty message, which the module never sends)
-                }
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            reason = "daemon stopping";
-            try
-            {
-                Drain(socket, parser);   // what Apache already handed over
-            }
-            catch (SocketException)
-            {
-            }
-        }
-        catch (SocketException e)
-        {
-            reason = e.Message;
-        }
-        catch (ObjectDisposedException)
-        {
-            reason = "closed";
-        }
-        finally
-        {
-            socket.Dispose();
-            Interlocked.Decrement(ref _metrics.OpenConnections);
-            HttpIngestLog.ConnectionEnded(_log, reason);
-        }
-    }
-
-    /// <summary>Reads queued messages until none is left. False at end of stream.</summary>
-    private bool Drain(Socket socket, ReqinRecordParser parser)
-    {
-        var buffer = ArrayPool<byte>.Shared.Rent(_maxRecord + 1);
-        try
-        {
-            var window = buffer.AsSpan(0, _maxRecord + 1);
-            for (var i = 0; i < DrainBatch; i++)
-            {
-                var n = socket.Receive(window, SocketFlags.None, out var error);
-                if (error == SocketError.WouldBlock)
-                {
-                    return true;
-                }
-                if (error != SocketError.Success)
-                {
-                    throw new SocketException((int)error);
-                }
-                if (n == 0)
-                {
-                    return false;
-                }
-                Handle(window[..n], parser);
-            }
-            return true;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
-    private void Handle(ReadOnlySpan<byte> record, ReqinRecordParser parser)
-    {
-        _metrics.Bytes.Add(record.Length);
-        if (record.Length > _maxRecord)
-        {
-            Invalid(new(ReqinInvalidReason.Oversized, $"more than {_maxRecord} bytes (Modules:HttpIngest:MaxRecordBytes)"), record);
+            Invalid(new(ReqinInvalidReason.Oversized, $"more than {_maxRecord} bytes (Modules:HttpIngest:MaxRecordBytes)"), message);
             return;
         }
+        while (true)
+        {
+            var newline = message.IndexOf((byte)'\n');
+            var record = newline < 0 ? message : message[..newline];
+            if (!record.IsEmpty)
+            {
+                HandleRecord(record, parser);
+            }
+            if (newline < 0)
+            {
+                return;
+            }
+            message = message[(newline + 1)..];
+        }
+    }
+
+    private void HandleRecord(ReadOnlySpan<byte> record, ReqinRecordParser parser)
+    {
         if (!parser.TryParse(record, out var request, out var error))
         {
             Invalid(error, record);

@@ -47,8 +47,10 @@ public sealed class ApacheFailureTests(ITestOutputHelper output) : IAsyncLifetim
 
         await ingest.StopAsync();
         Assert.False(File.Exists(_socket));   // the daemon removes its socket on the way out
+        await Task.Delay(300);   // batches of the "up" requests are out
         var droppedBefore = await apache.ReadCounterAsync("ReqinLogDropped");
         var down = await TimeRequestsAsync(apache.HttpPort, connections: 4, perConnection: 50, tag: "down");
+        await Task.Delay(300);   // and so are those of the "down" requests (dropped)
 
         output.WriteLine($"daemon up: median {up.Median.TotalMilliseconds:0.###} ms, max {up.Max.TotalMilliseconds:0.###} ms; " +
                          $"stopped: median {down.Median.TotalMilliseconds:0.###} ms, max {down.Max.TotalMilliseconds:0.###} ms");
@@ -145,6 +147,7 @@ public sealed class ApacheFailureTests(ITestOutputHelper output) : IAsyncLifetim
             Assert.Equal(3000, timing.Statuses.Count(s => s == 200));
             Assert.True(timing.Median < MedianBound, $"median {timing.Median.TotalMilliseconds} ms with a hung daemon");
             served += 3000;
+            await Task.Delay(300);   // the last batch is sent (or dropped) within ReqinLogFlushInterval
             full = await apache.ReadCounterAsync("ReqinLogDroppedFull");
             sent = await apache.ReadCounterAsync("ReqinLogSent");
         }
@@ -173,13 +176,21 @@ public sealed class ApacheFailureTests(ITestOutputHelper output) : IAsyncLifetim
     }
 
     [Theory]
-    [InlineData("prefork")]
-    [InlineData("worker")]
-    [InlineData("event")]
-    public async Task Every_mpm_delivers_every_record_from_concurrent_connections(string mpm)
+    [InlineData("prefork", 50)]
+    [InlineData("prefork", 0)]
+    [InlineData("worker", 50)]
+    [InlineData("event", 50)]
+    [InlineData("event", 0)]
+    public async Task Every_mpm_delivers_every_record_from_concurrent_connections(string mpm, int flushMs)
     {
         await using var ingest = await IngestHarness.StartAsync(_socket);
-        await using var apache = await ApacheFixture.StartAsync(new ApacheOptions { SocketPath = _socket, Mpm = mpm, Tls = false });
+        await using var apache = await ApacheFixture.StartAsync(new ApacheOptions
+        {
+            SocketPath = _socket,
+            Mpm = mpm,
+            Tls = false,
+            ServerDirectives = $"ReqinLogFlushInterval {flushMs}",
+        });
         var tag = $"{mpm}-{Guid.NewGuid():N}"[..20];
         var ports = new int[8];
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async c =>
@@ -217,6 +228,8 @@ public sealed class ApacheFailureTests(ITestOutputHelper output) : IAsyncLifetim
     [InlineData("ReqinLogRedactHeaders Cookie Bad(Name", "'Bad(Name' is not a valid header name")]
     [InlineData("ReqinLogStatsInterval -1", "between 0 and 86400")]
     [InlineData("<VirtualHost 127.0.0.1:1>\nReqinLogStatsInterval 5\n</VirtualHost>", "cannot occur within <VirtualHost> section")]
+    [InlineData("ReqinLogFlushInterval 5000", "between 0 and 1000")]
+    [InlineData("<VirtualHost 127.0.0.1:1>\nReqinLogFlushInterval 5\n</VirtualHost>", "cannot occur within <VirtualHost> section")]
     public async Task A_bad_directive_fails_configtest_with_a_clear_message(string directive, string message)
     {
         var (code, output) = await ApacheFixture.ConfigTestAsync(directive);
@@ -235,7 +248,7 @@ public sealed class ApacheFailureTests(ITestOutputHelper output) : IAsyncLifetim
             ReqinLogMaxRecordBytes 131072
             """;
         var (code, output) = await ApacheFixture.ConfigTestAsync(
-            directives + "\nReqinLogStatsInterval 30\n<VirtualHost 127.0.0.1:1>\n" + directives.Replace("Off", "On", StringComparison.Ordinal)
+            directives + "\nReqinLogStatsInterval 30\nReqinLogFlushInterval 20\n<VirtualHost 127.0.0.1:1>\n" + directives.Replace("Off", "On", StringComparison.Ordinal)
             + "\nReqinLogRedactHeaders None\n</VirtualHost>\n");
         Assert.True(code == 0, output);
         Assert.Contains("Syntax OK", output, StringComparison.Ordinal);

@@ -229,9 +229,11 @@ public sealed class ApacheFixture : IAsyncDisposable, IDisposable
         {
             sb.Append(CultureInfo.InvariantCulture, $"Listen 127.0.0.1:{p}\n");
         }
+        // A fixed set of children: Apache never reaps an idle one, which would close the
+        // tests' keep-alive connections (and reset the module's per-child state) mid-test.
         sb.Append(Options.Mpm == "prefork"
-            ? "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\nMaxRequestWorkers 16\n"
-            : "StartServers 1\nServerLimit 2\nThreadsPerChild 16\nMaxRequestWorkers 32\nMinSpareThreads 8\nMaxSpareThreads 32\n");
+            ? "StartServers 4\nMinSpareServers 1\nMaxSpareServers 16\nMaxRequestWorkers 16\n"
+            : "StartServers 2\nServerLimit 2\nThreadsPerChild 16\nMaxRequestWorkers 32\nMinSpareThreads 1\nMaxSpareThreads 64\n");
         sb.Append(CultureInfo.InvariantCulture, $"""
             KeepAlive On
             MaxKeepAliveRequests 0

@@ -72,7 +72,7 @@ public sealed class HttpIngestModuleTests : IDisposable
                   "Enabled": true,
                   "SocketPath": "/{{new string('a', 120)}}/reqin.sock",
                   "SocketMode": "0999",
-                  "MaxRecordBytes": 12,
+                  "MaxRecordBytes": 32768,
                   "InvalidLogInterval": "-00:00:01"
                 },
                 "Correlation": { "Enabled": true }

@@ -146,7 +146,7 @@ public sealed class ReqinSocketListenerTests : IDisposable
     [Fact]
     public async Task A_flood_of_garbage_and_oversized_records_is_counted_and_valid_records_keep_flowing()
     {
-        await using var h = await IngestHarness.StartAsync(SocketIn(), o => o.MaxRecordBytes = 8192);
+        await using var h = await IngestHarness.StartAsync(SocketIn(), o => o.MaxRecordBytes = 65_536);
         var random = new Random(1234);
         var valid = 0;
         using (var flood = Connect(h.SocketPath))
@@ -160,9 +160,10 @@ public sealed class ReqinSocketListenerTests : IDisposable
                     case 0:
                         message = new byte[random.Next(1, 512)];
                         random.NextBytes(message);
+                        message.AsSpan().Replace((byte)'\n', (byte)'x');   // one garbage record per message
                         break;
                     case 1:
-                        message = new byte[8193 + random.Next(0, 50_000)];   // oversized
+                        message = new byte[65_537 + random.Next(0, 100_000)];   // oversized
                         Array.Fill(message, (byte)'{');
                         break;
                     case 2:
@@ -207,6 +208,20 @@ public sealed class ReqinSocketListenerTests : IDisposable
         using var again = Connect(h.SocketPath);
         again.Send(ValidRecord("after-flood"));
         await h.WaitForAsync(r => r.Path == "/after-flood");
+    }
+
+    [Fact]
+    public async Task A_message_may_carry_several_records_separated_by_newlines()
+    {
+        await using var h = await IngestHarness.StartAsync(SocketIn());
+        using var c = Connect(h.SocketPath);
+        var batch = string.Join("\n", Enumerable.Range(0, 50).Select(i => Encoding.UTF8.GetString(ValidRecord($"batch-{i}"))));
+        c.Send(Encoding.UTF8.GetBytes(batch + "\n\n{garbage\n" + Encoding.UTF8.GetString(ValidRecord("after-garbage"))));
+        var records = await h.WaitForAsync(r => r.Path.StartsWith("/batch-", StringComparison.Ordinal), 50);
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => $"/batch-{i}"), records.Select(r => r.Path));
+        await h.WaitForAsync(r => r.Path == "/after-garbage");
+        Assert.Equal(1, h.Invalid("json"));
+        Assert.Equal(51, h.Counter("ja4_httpingest_records_total"));
     }
 
     [Fact]

@@ -2,11 +2,13 @@
  * mod_reqin_log: hands every HTTP request to the ja4 daemon as one JSON record over a
  * UNIX socket, when the request is logged (so status, bytes and duration are known).
  *
- * The web server comes first. A record is sent with one non-blocking send() on a
- * SOCK_SEQPACKET connection: the kernel takes the whole record or nothing, so a slow or
- * absent daemon costs a request one failed system call, never a wait. Records that cannot
- * be sent are dropped and counted; the connection is re-established lazily, with back-off,
- * once the daemon is back. See docs/apache-module.md.
+ * The web server comes first. Records go out with non-blocking send()s on a SOCK_SEQPACKET
+ * connection: the kernel takes a whole message or nothing, so a slow or absent daemon costs a
+ * request at most one failed system call, never a wait. Each child gathers its records for up
+ * to ReqinLogFlushInterval (one message, records separated by '\n') so that Apache pays one
+ * send() per batch rather than per request. Records that cannot be sent are dropped and
+ * counted; the connection is re-established lazily, with back-off, once the daemon is back.
+ * See docs/apache-module.md.
  *
  *   ReqinLog On|Off                       (server, virtual host)
  *   ReqinLogSocket /run/ja4/reqin.sock    (server, virtual host)
@@ -14,6 +16,7 @@
  *   ReqinLogRedactHeaders name...|None    (server, virtual host)
  *   ReqinLogMaxRecordBytes 65536          (server, virtual host)
  *   ReqinLogStatsInterval 60              (server only)
+ *   ReqinLogFlushInterval 50              (server only)
  */
 
 #include "httpd.h"
@@ -30,7 +33,9 @@
 #include "apr_atomic.h"
 #include "apr_shm.h"
 #include "apr_strings.h"
+#include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
 
 #include <errno.h>
 #include <string.h>
@@ -50,6 +55,9 @@ module AP_MODULE_DECLARE_DATA reqin_log_module;
 #define REQIN_MAX_RECORD           262144
 #define REQIN_SNDBUF               (1024 * 1024)
 #define REQIN_DEFAULT_STATS        60
+#define REQIN_DEFAULT_FLUSH_MS     50
+/* One batch message; the daemon's MaxRecordBytes is at least this. */
+#define REQIN_BATCH_BYTES          65536
 #define REQIN_BACKOFF_MIN          apr_time_from_msec(100)
 #define REQIN_BACKOFF_MAX          apr_time_from_sec(2)
 /* Output bytes allowed for a short field (method, vhost, TLS facts...). */
@@ -71,6 +79,7 @@ typedef struct {
     apr_array_header_t *redact;     /* of const char *; NULL: unset (default_redact) */
     int max_record;                 /* 0: unset (REQIN_DEFAULT_MAX_RECORD) */
     int stats_interval;             /* -1: unset (REQIN_DEFAULT_STATS); main server only */
+    int flush_ms;                   /* -1: unset (REQIN_DEFAULT_FLUSH_MS); main server only */
     reqin_sink *sink;               /* this child's connection, set by child_init */
 } reqin_server_conf;
 
@@ -81,6 +90,7 @@ static void *reqin_create_server_conf(apr_pool_t *p, server_rec *s)
     conf->enabled = -1;
     conf->query_string = -1;
     conf->stats_interval = -1;
+    conf->flush_ms = -1;
     return conf;
 }
 
@@ -96,6 +106,7 @@ static void *reqin_merge_server_conf(apr_pool_t *p, void *basev, void *addv)
     conf->redact = add->redact != NULL ? add->redact : base->redact;
     conf->max_record = add->max_record != 0 ? add->max_record : base->max_record;
     conf->stats_interval = base->stats_interval;
+    conf->flush_ms = base->flush_ms;
     return conf;
 }
 
@@ -193,6 +204,22 @@ static const char *set_stats_interval(cmd_parms *cmd, void *dummy, const char *a
     return err;
 }
 
+static const char *set_flush_interval(cmd_parms *cmd, void *dummy, const char *arg)
+{
+    reqin_server_conf *conf = ap_get_module_config(cmd->server->module_config, &reqin_log_module);
+    apr_int64_t v = 0;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    (void)dummy;
+    if (err != NULL) {
+        return err;
+    }
+    err = parse_int(cmd, arg, 0, 1000, &v);
+    if (err == NULL) {
+        conf->flush_ms = (int)v;
+    }
+    return err;
+}
+
 static const command_rec reqin_cmds[] = {
     AP_INIT_FLAG("ReqinLog", set_enabled, NULL, RSRC_CONF,
                  "On|Off: send one JSON record per request to the ja4 daemon (default Off)"),
@@ -207,6 +234,9 @@ static const command_rec reqin_cmds[] = {
                   "largest record in bytes, 4096-262144 (default 65536); longer records are truncated"),
     AP_INIT_TAKE1("ReqinLogStatsInterval", set_stats_interval, NULL, RSRC_CONF,
                   "seconds between counter lines in the error log, 0 for none (default 60)"),
+    AP_INIT_TAKE1("ReqinLogFlushInterval", set_flush_interval, NULL, RSRC_CONF,
+                  "milliseconds a child may hold records to send them together, 0-1000; "
+                  "0 sends each record at once (default 50)"),
     { NULL }
 };
 
@@ -233,6 +263,7 @@ typedef struct {
 static reqin_counters local_counters;
 static reqin_counters *counters = &local_counters;
 static int stats_interval = REQIN_DEFAULT_STATS;
+static apr_interval_time_t flush_interval = apr_time_from_msec(REQIN_DEFAULT_FLUSH_MS);
 
 #define COUNT(field) __atomic_fetch_add(&counters->field, 1, __ATOMIC_RELAXED)
 #define READ(field) __atomic_load_n(&counters->field, __ATOMIC_RELAXED)
@@ -312,8 +343,11 @@ static int reqin_status_hook(request_rec *r, int flags)
 
 /*
  * One connection per child process and socket path, shared by the child's threads under a
- * mutex (worker, event) or used by its single thread (prefork). The mutex is held for one
- * non-blocking send(), or one socket()+connect() when a retry is due: microseconds.
+ * mutex. The mutex is held to append a record to the batch (a memcpy), and for one
+ * non-blocking send() when the batch is due, or one socket()+connect() when a retry is due:
+ * microseconds. A batch is sent when it is ReqinLogFlushInterval old (checked by every
+ * request and by a flusher thread in each child, for quiet periods), when the next record
+ * would not fit, and when the child exits.
  */
 struct reqin_sink {
     const char *path;
@@ -323,11 +357,22 @@ struct reqin_sink {
     apr_time_t next_attempt;        /* no connect() before this */
     apr_interval_time_t backoff;
     int down_logged;                /* the current outage was logged */
-    apr_thread_mutex_t *mutex;      /* NULL when the MPM is not threaded */
+    apr_thread_mutex_t *mutex;      /* NULL when neither threads nor batching need one */
+    char *batch;                    /* records waiting, separated by '\n'; NULL: no batching */
+    size_t batch_len;
+    apr_uint64_t batch_records;
+    apr_time_t batch_first;         /* when the oldest waiting record was added */
+    server_rec *server;             /* for the flusher's log lines */
     reqin_sink *next;
 };
 
 static reqin_sink *sinks;
+
+/* The flusher thread of this child. */
+static apr_thread_t *flusher;
+static apr_thread_mutex_t *flusher_mutex;
+static apr_thread_cond_t *flusher_cond;
+static int flusher_stop;
 
 /* Connects, or schedules the next attempt. Called with the sink's mutex held. */
 static int sink_connect(reqin_sink *sink, apr_time_t now, server_rec *s)
@@ -369,49 +414,150 @@ static int sink_connect(reqin_sink *sink, apr_time_t now, server_rec *s)
     return 0;
 }
 
-static void sink_send(reqin_sink *sink, const char *buf, size_t len, server_rec *s, apr_time_t now)
+#define ADD(field, n) __atomic_fetch_add(&counters->field, (n), __ATOMIC_RELAXED)
+
+/* Sends one message of n records, or drops and counts them. Called with the mutex held. */
+static void sink_send_locked(reqin_sink *sink, const char *buf, size_t len, apr_uint64_t n,
+                             server_rec *s, apr_time_t now)
 {
     int retried = 0;
 
-    if (sink->mutex != NULL) {
-        apr_thread_mutex_lock(sink->mutex);
-    }
     for (;;) {
-        ssize_t n;
+        ssize_t sent;
         int err;
 
         if (sink->fd < 0 && (now < sink->next_attempt || !sink_connect(sink, now, s))) {
-            COUNT(dropped_unavailable);
-            break;
+            ADD(dropped_unavailable, n);
+            return;
         }
-        n = send(sink->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-        if (n == (ssize_t)len) {
-            COUNT(sent);
-            break;
+        sent = send(sink->fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+        if (sent == (ssize_t)len) {
+            ADD(sent, n);
+            return;
         }
-        err = n < 0 ? errno : EIO;
+        err = sent < 0 ? errno : EIO;
         if (err == EAGAIN || err == EWOULDBLOCK || err == ENOBUFS) {
-            COUNT(dropped_full);
-            break;
+            ADD(dropped_full, n);
+            return;
         }
         if (err == EMSGSIZE) {
-            COUNT(dropped_too_big);
-            break;
+            ADD(dropped_too_big, n);
+            return;
         }
         /* EPIPE, ECONNRESET, ENOTCONN...: the daemon went away. Reconnect at once (it may
-         * already be back, e.g. after a restart) and try this record once more. */
+         * already be back, e.g. after a restart) and try this message once more. */
         close(sink->fd);
         sink->fd = -1;
         sink->next_attempt = 0;
         if (retried) {
-            COUNT(dropped_error);
-            break;
+            ADD(dropped_error, n);
+            return;
         }
         retried = 1;
+    }
+}
+
+static void sink_flush_locked(reqin_sink *sink, server_rec *s, apr_time_t now)
+{
+    if (sink->batch_len > 0) {
+        sink_send_locked(sink, sink->batch, sink->batch_len, sink->batch_records, s, now);
+        sink->batch_len = 0;
+        sink->batch_records = 0;
+    }
+}
+
+/* Hands one record over: into the batch, or at once when batching is off or it is too big. */
+static void sink_submit(reqin_sink *sink, const char *buf, size_t len, server_rec *s, apr_time_t now)
+{
+    if (sink->mutex != NULL) {
+        apr_thread_mutex_lock(sink->mutex);
+    }
+    if (sink->batch == NULL) {
+        sink_send_locked(sink, buf, len, 1, s, now);
+    }
+    else {
+        if (sink->batch_len > 0 && sink->batch_len + 1 + len > REQIN_BATCH_BYTES) {
+            sink_flush_locked(sink, s, now);
+        }
+        if (len > REQIN_BATCH_BYTES) {
+            sink_send_locked(sink, buf, len, 1, s, now);   /* a big record travels alone */
+        }
+        else {
+            if (sink->batch_len == 0) {
+                sink->batch_first = now;
+            }
+            else {
+                sink->batch[sink->batch_len++] = '\n';
+            }
+            memcpy(sink->batch + sink->batch_len, buf, len);
+            sink->batch_len += len;
+            sink->batch_records++;
+            if (now - sink->batch_first >= flush_interval) {
+                sink_flush_locked(sink, s, now);
+            }
+        }
     }
     if (sink->mutex != NULL) {
         apr_thread_mutex_unlock(sink->mutex);
     }
+}
+
+/* Sends the batches that are due (all of them when force is set). */
+static void flush_sinks(int force)
+{
+    reqin_sink *sink;
+    for (sink = sinks; sink != NULL; sink = sink->next) {
+        apr_time_t now;
+        if (sink->batch == NULL) {
+            continue;
+        }
+        if (sink->mutex != NULL) {
+            apr_thread_mutex_lock(sink->mutex);
+        }
+        now = apr_time_now();
+        if (sink->batch_len > 0 && (force || now - sink->batch_first >= flush_interval)) {
+            sink_flush_locked(sink, sink->server, now);
+        }
+        if (sink->mutex != NULL) {
+            apr_thread_mutex_unlock(sink->mutex);
+        }
+    }
+}
+
+/* The flusher: sends batches that nobody's request flushed because traffic stopped. */
+static void *APR_THREAD_FUNC flusher_main(apr_thread_t *thread, void *data)
+{
+    (void)data;
+    apr_thread_mutex_lock(flusher_mutex);
+    while (!flusher_stop) {
+        apr_thread_cond_timedwait(flusher_cond, flusher_mutex, flush_interval);
+        if (flusher_stop) {
+            break;
+        }
+        apr_thread_mutex_unlock(flusher_mutex);
+        flush_sinks(0);
+        apr_thread_mutex_lock(flusher_mutex);
+    }
+    apr_thread_mutex_unlock(flusher_mutex);
+    apr_thread_exit(thread, APR_SUCCESS);
+    return NULL;
+}
+
+/* Child exit, before the child's sub-pools go: stop the flusher, send what waits. */
+static apr_status_t stop_flusher(void *data)
+{
+    apr_status_t rv;
+    (void)data;
+    if (flusher != NULL) {
+        apr_thread_mutex_lock(flusher_mutex);
+        flusher_stop = 1;
+        apr_thread_cond_signal(flusher_cond);
+        apr_thread_mutex_unlock(flusher_mutex);
+        apr_thread_join(&rv, flusher);
+        flusher = NULL;
+    }
+    flush_sinks(1);
+    return APR_SUCCESS;
 }
 
 static apr_status_t close_sinks(void *data)
@@ -443,6 +589,7 @@ static int reqin_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
     (void)ptemp;
 
     stats_interval = conf->stats_interval >= 0 ? conf->stats_interval : REQIN_DEFAULT_STATS;
+    flush_interval = apr_time_from_msec(conf->flush_ms >= 0 ? conf->flush_ms : REQIN_DEFAULT_FLUSH_MS);
     rv = apr_shm_create(&shm, sizeof(reqin_counters), NULL, pconf);
     if (rv == APR_SUCCESS) {
         counters = apr_shm_baseaddr_get(shm);
@@ -460,9 +607,12 @@ static int reqin_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *pt
 static void reqin_child_init(apr_pool_t *pchild, server_rec *main_server)
 {
     int threaded = 0;
+    int batching = flush_interval > 0;
     server_rec *s;
 
     sinks = NULL;
+    flusher = NULL;
+    flusher_stop = 0;
     if (ap_mpm_query(AP_MPMQ_IS_THREADED, &threaded) != APR_SUCCESS) {
         threaded = AP_MPMQ_STATIC;  /* be safe */
     }
@@ -480,14 +630,19 @@ static void reqin_child_init(apr_pool_t *pchild, server_rec *main_server)
             sink = apr_pcalloc(pchild, sizeof(*sink));
             sink->path = path;
             sink->fd = -1;
+            sink->server = main_server;
             sink->addr.sun_family = AF_UNIX;
             memcpy(sink->addr.sun_path, path, strlen(path) + 1);
             sink->addr_len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + strlen(path) + 1);
-            if (threaded != AP_MPMQ_NOT_SUPPORTED
+            /* The flusher thread shares the sink with the request threads, even under prefork. */
+            if ((threaded != AP_MPMQ_NOT_SUPPORTED || batching)
                 && apr_thread_mutex_create(&sink->mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                              "mod_reqin_log: cannot create a mutex; records for %s are not sent", path);
                 continue;
+            }
+            if (batching) {
+                sink->batch = apr_palloc(pchild, REQIN_BATCH_BYTES);
             }
             sink->next = sinks;
             sinks = sink;
@@ -495,6 +650,18 @@ static void reqin_child_init(apr_pool_t *pchild, server_rec *main_server)
         conf->sink = sink;
     }
     apr_pool_cleanup_register(pchild, NULL, close_sinks, apr_pool_cleanup_null);
+    if (sinks == NULL || !batching) {
+        return;
+    }
+    if (apr_thread_mutex_create(&flusher_mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+        || apr_thread_cond_create(&flusher_cond, pchild) != APR_SUCCESS
+        || apr_thread_create(&flusher, NULL, flusher_main, NULL, pchild) != APR_SUCCESS) {
+        /* Without the flusher a quiet child's last records wait for its next request. */
+        flusher = NULL;
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, main_server,
+                     "mod_reqin_log: cannot start the flusher thread; batches are sent by requests only");
+    }
+    apr_pool_pre_cleanup_register(pchild, NULL, stop_flusher);
 }
 
 static int reqin_pre_connection(conn_rec *c, void *csd)
@@ -679,7 +846,7 @@ static int reqin_log_transaction(request_rec *r)
     if (cut) {
         COUNT(truncated);
     }
-    sink_send(conf->sink, b.buf, b.len, r->server, now);
+    sink_submit(conf->sink, b.buf, b.len, r->server, now);
     maybe_report(r->server, now);
     return OK;
 }

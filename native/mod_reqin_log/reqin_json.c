@@ -5,6 +5,16 @@
 
 static const char hex_digits[] = "0123456789abcdef";
 
+/* 1 for bytes copied as they are: printable ASCII except '"' and '\\'. */
+static const unsigned char plain[256] = {
+    ['\x20'] = 1, 1, 0 /* " */, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* \\ */, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+    1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0 /* DEL */,
+};
+
 int reqin_jb_raw(reqin_jbuf *b, const char *s, size_t n)
 {
     if (b->cap - b->len < n) {
@@ -98,12 +108,22 @@ int reqin_jb_str(reqin_jbuf *b, const char *s, size_t n, size_t max_out, int *cu
         size_t plen;
         size_t adv = 1;
 
-        if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\') {
-            if (o + 1 > limit) {
+        if (plain[c]) {
+            /* A run of plain bytes is copied at once: most of a header is such a run. */
+            size_t run = 1;
+            while (i + run < n && plain[p[i + run]]) {
+                run++;
+            }
+            if (o + run > limit) {
+                run = limit - o;
+                memcpy(out + o, p + i, run);
+                o += run;
+                i += run;
                 break;
             }
-            out[o++] = (char)c;
-            i++;
+            memcpy(out + o, p + i, run);
+            o += run;
+            i += run;
             continue;
         }
         if (c == '"' || c == '\\') {
