@@ -283,6 +283,21 @@ public sealed class ApacheReqinLogTests(ApacheIngestFixture f) : IClassFixture<A
     }
 
     [Fact]
+    public async Task A_cut_path_keeps_the_headers()
+    {
+        var id = Id();
+        var path = "/" + id + "/" + new string('p', 2000);
+        await using var conn = await RawHttpConnection.OpenAsync(f.SmallPort);
+        var resp = await conn.SendAsync(RawHttpConnection.Request("GET", path, ["Host: localhost", $"X-Test-Id: {id}", "Accept: */*"]));
+        Assert.Equal(404, resp.Status);
+        var r = (await f.Ingest.WaitForAsync(r => r.HeaderValue("X-Test-Id") == id))[0];
+        Assert.True(r.Truncated);
+        Assert.StartsWith(r.Path, path, StringComparison.Ordinal);
+        Assert.InRange(r.Path.Length, 900, 1023);   // a quarter of ReqinLogMaxRecordBytes 4096, quotes included
+        Assert.Equal(["Host", "X-Test-Id", "Accept"], r.Headers.Select(h => h.Key));
+    }
+
+    [Fact]
     public async Task Records_of_the_same_requests_parse_the_same_from_a_jsonl_file()
     {
         // What the socket delivered, written as JSONL by hand, read back through ReqinJsonLines.

@@ -81,6 +81,7 @@ typedef struct {
     int stats_interval;             /* -1: unset (REQIN_DEFAULT_STATS); main server only */
     int flush_ms;                   /* -1: unset (REQIN_DEFAULT_FLUSH_MS); main server only */
     reqin_sink *sink;               /* this child's connection, set by child_init */
+    apr_uint32_t redact_first;      /* bit (c | 0x20) & 31 for each redacted name's first letter; set by child_init */
 } reqin_server_conf;
 
 static void *reqin_create_server_conf(apr_pool_t *p, server_rec *s)
@@ -258,6 +259,12 @@ typedef struct {
     apr_uint64_t last_report;           /* apr_time_t of the last error-log line */
     apr_uint64_t reported_sent;
     apr_uint64_t reported_dropped;
+    /* Built with -DREQIN_PROFILE only (bench/21-apache.sh): thread CPU time spent in the
+     * logging hook, and what reading the clock itself costs, to subtract it. */
+    apr_uint64_t prof_calls;
+    apr_uint64_t prof_build_ns;
+    apr_uint64_t prof_send_ns;
+    apr_uint64_t prof_clock_ns;
 } reqin_counters;
 
 static reqin_counters local_counters;
@@ -308,9 +315,27 @@ static void maybe_report(server_rec *s, apr_time_t now)
                  READ(dropped_too_big), READ(truncated), READ(connects));
 }
 
+#ifdef REQIN_PROFILE
+#include <time.h>
+static apr_uint64_t thread_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (apr_uint64_t)ts.tv_sec * 1000000000ULL + (apr_uint64_t)ts.tv_nsec;
+}
+#endif
+
 /* mod_status: lines in /server-status?auto, a small table in the HTML page. */
 static int reqin_status_hook(request_rec *r, int flags)
 {
+#ifdef REQIN_PROFILE
+    if (flags & AP_STATUS_SHORT) {
+        ap_rprintf(r, "ReqinLogProfileCalls: %" APR_UINT64_T_FMT "\n", READ(prof_calls));
+        ap_rprintf(r, "ReqinLogProfileBuildNs: %" APR_UINT64_T_FMT "\n", READ(prof_build_ns));
+        ap_rprintf(r, "ReqinLogProfileSendNs: %" APR_UINT64_T_FMT "\n", READ(prof_send_ns));
+        ap_rprintf(r, "ReqinLogProfileClockNs: %" APR_UINT64_T_FMT "\n", READ(prof_clock_ns));
+    }
+#endif
     if (flags & AP_STATUS_SHORT) {
         ap_rprintf(r, "ReqinLogSent: %" APR_UINT64_T_FMT "\n", READ(sent));
         ap_rprintf(r, "ReqinLogDropped: %" APR_UINT64_T_FMT "\n", dropped_total());
@@ -578,6 +603,8 @@ static apr_status_t close_sinks(void *data)
 typedef struct {
     long id;                        /* c->id when the connection was accepted */
     apr_uint32_t requests;          /* requests logged on this connection so far */
+    const char *addresses;          /* ,"client_ip":...,"server_port":N rendered once (HTTP/1) */
+    size_t addresses_len;
 } reqin_conn_state;
 
 static int reqin_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp, server_rec *s)
@@ -623,6 +650,19 @@ static void reqin_child_init(apr_pool_t *pchild, server_rec *main_server)
 
         if (conf->enabled != 1) {
             continue;
+        }
+        conf->redact_first = 0;
+        if (conf->redact == NULL) {
+            size_t k;
+            for (k = 0; k < sizeof(default_redact) / sizeof(default_redact[0]); k++) {
+                conf->redact_first |= 1u << ((unsigned char)default_redact[k][0] & 31);
+            }
+        }
+        else {
+            int k;
+            for (k = 0; k < conf->redact->nelts; k++) {
+                conf->redact_first |= 1u << ((unsigned char)((const char **)conf->redact->elts)[k][0] & 31);
+            }
         }
         for (sink = sinks; sink != NULL && strcmp(sink->path, path) != 0; sink = sink->next) {
         }
@@ -679,6 +719,10 @@ static int reqin_pre_connection(conn_rec *c, void *csd)
 
 static int is_redacted(const reqin_server_conf *conf, const char *name)
 {
+    /* Most headers start with a letter no redacted name starts with (case folded by & 31). */
+    if (!(conf->redact_first & (1u << ((unsigned char)name[0] & 31)))) {
+        return 0;
+    }
     if (conf->redact == NULL) {
         size_t i;
         for (i = 0; i < sizeof(default_redact) / sizeof(default_redact[0]); i++) {
@@ -720,8 +764,43 @@ static const char *tls_var(request_rec *r, conn_rec *c, const char *name)
     return v != NULL && *v != '\0' ? v : NULL;
 }
 
+/*
+ * ,"client_ip":"...","client_port":N,"server_ip":"...","server_port":N
+ * The same for every request of an HTTP/1 connection: rendered once into the connection's
+ * pool. HTTP/2 streams run on threads of their own, so it is rendered each time there.
+ */
+static int put_addresses(reqin_jbuf *b, conn_rec *c, conn_rec *mc, reqin_conn_state *state)
+{
+    char tmp[256], ip[64];
+    reqin_jbuf a;
+    int cut = 0;
+
+    if (state != NULL && state->addresses != NULL && c == mc) {
+        return reqin_jb_raw(b, state->addresses, state->addresses_len);
+    }
+    a.buf = tmp;
+    a.len = 0;
+    a.cap = sizeof(tmp);
+    apr_sockaddr_ip_getbuf(ip, sizeof(ip), mc->client_addr);
+    if (!(STR_FIELD(&a, "client_ip", ip, REQIN_SMALL_FIELD, &cut) && NUM_FIELD(&a, "client_port", mc->client_addr->port))) {
+        return 0;
+    }
+    apr_sockaddr_ip_getbuf(ip, sizeof(ip), mc->local_addr);
+    if (!(STR_FIELD(&a, "server_ip", ip, REQIN_SMALL_FIELD, &cut) && NUM_FIELD(&a, "server_port", mc->local_addr->port))) {
+        return 0;
+    }
+    if (state != NULL && c == mc) {
+        state->addresses = apr_pmemdup(c->pool, tmp, a.len);
+        state->addresses_len = a.len;
+    }
+    return reqin_jb_raw(b, tmp, a.len);
+}
+
 static int reqin_log_transaction(request_rec *r)
 {
+#ifdef REQIN_PROFILE
+    apr_uint64_t prof0 = thread_ns(), prof1, prof2, prof3;
+#endif
     const reqin_server_conf *conf = ap_get_module_config(r->server->module_config, &reqin_log_module);
     conn_rec *c = r->connection;
     conn_rec *mc = c->master != NULL ? c->master : c;
@@ -732,9 +811,8 @@ static int reqin_log_transaction(request_rec *r)
     apr_time_t now;
     reqin_jbuf b;
     size_t estimate, max_record, long_field;
-    const char *path, *query = NULL, *ua;
-    char client_ip[64], server_ip[64];
-    int cut = 0, i, ok, written = 0;
+    const char *path, *query = NULL, *host = NULL;
+    int cut = 0, hcut = 0, i, ok, written = 0;
     apr_uint32_t ka_index = 0;
     long conn_id = mc->id;
 
@@ -742,9 +820,11 @@ static int reqin_log_transaction(request_rec *r)
         return DECLINED;
     }
     /* The parent's "internal dummy connection" wakes idle listeners; it is not traffic. */
-    ua = apr_table_get(r->headers_in, "User-Agent");
-    if (ua != NULL && r->method_number == M_OPTIONS && ap_strstr_c(ua, "(internal dummy connection)") != NULL) {
-        return DECLINED;
+    if (r->method_number == M_OPTIONS) {
+        const char *ua = apr_table_get(r->headers_in, "User-Agent");
+        if (ua != NULL && ap_strstr_c(ua, "(internal dummy connection)") != NULL) {
+            return DECLINED;
+        }
     }
     while (last->next != NULL) {
         last = last->next;      /* internal redirects: the final status and bytes */
@@ -767,31 +847,31 @@ static int reqin_log_transaction(request_rec *r)
     arr = apr_table_elts(r->headers_in);
     h = (const apr_table_entry_t *)arr->elts;
     estimate = 2048 + REQIN_JSON_STR_MAX(strlen(path)) + (query != NULL ? REQIN_JSON_STR_MAX(strlen(query)) : 0);
-    for (i = 0; i < arr->nelts && estimate < max_record; i++) {
-        if (h[i].key != NULL) {
-            estimate += 6 + REQIN_JSON_STR_MAX(strlen(h[i].key))
-                      + (h[i].val != NULL ? REQIN_JSON_STR_MAX(strlen(h[i].val)) : 2);
+    for (i = 0; i < arr->nelts; i++) {
+        const char *k = h[i].key;
+        if (k == NULL) {
+            continue;
+        }
+        if (host == NULL && (k[0] | 0x20) == 'h' && strcasecmp(k, "Host") == 0) {
+            host = h[i].val;
+        }
+        if (estimate < max_record) {
+            estimate += 6 + REQIN_JSON_STR_MAX(strlen(k)) + (h[i].val != NULL ? REQIN_JSON_STR_MAX(strlen(h[i].val)) : 2);
         }
     }
     b.cap = estimate < max_record ? estimate : max_record;
     b.buf = apr_palloc(r->pool, b.cap);
     b.len = 0;
 
-    apr_sockaddr_ip_getbuf(client_ip, sizeof(client_ip), mc->client_addr);
-    apr_sockaddr_ip_getbuf(server_ip, sizeof(server_ip), mc->local_addr);
-
     ok = LIT(&b, "{\"v\":1")
         && NUM_FIELD(&b, "time_us", r->request_time)
-        && STR_FIELD(&b, "client_ip", client_ip, REQIN_SMALL_FIELD, &cut)
-        && NUM_FIELD(&b, "client_port", mc->client_addr->port)
-        && STR_FIELD(&b, "server_ip", server_ip, REQIN_SMALL_FIELD, &cut)
-        && NUM_FIELD(&b, "server_port", mc->local_addr->port)
+        && put_addresses(&b, c, mc, state)
         && STR_FIELD(&b, "vhost", r->server->server_hostname, REQIN_SMALL_FIELD, &cut)
         && STR_FIELD(&b, "method", r->method != NULL ? r->method : "", REQIN_SMALL_FIELD, &cut)
         && STR_FIELD(&b, "path", path, long_field, &cut)
         && STR_FIELD(&b, "query", query, long_field, &cut)
         && STR_FIELD(&b, "protocol", r->protocol != NULL ? r->protocol : "", REQIN_SMALL_FIELD, &cut)
-        && STR_FIELD(&b, "host", apr_table_get(r->headers_in, "Host"), REQIN_SMALL_FIELD, &cut)
+        && STR_FIELD(&b, "host", host, REQIN_SMALL_FIELD, &cut)
         && NUM_FIELD(&b, "status", last->status)
         && NUM_FIELD(&b, "bytes_sent", last->bytes_sent)
         && NUM_FIELD(&b, "duration_us", now - r->request_time)
@@ -811,7 +891,7 @@ static int reqin_log_transaction(request_rec *r)
 
     /* Headers in arrival order, as many as fit; a value that does not fit is cut. */
     b.cap -= REQIN_TAIL_RESERVE;
-    for (i = 0; i < arr->nelts && !cut; i++) {
+    for (i = 0; i < arr->nelts && !hcut; i++) {
         size_t mark = b.len;
         const char *val;
         if (h[i].key == NULL) {
@@ -820,23 +900,24 @@ static int reqin_log_transaction(request_rec *r)
         val = h[i].val == NULL ? "" : (is_redacted(conf, h[i].key) ? REQIN_REDACTED : h[i].val);
         ok = (written == 0 || LIT(&b, ","))
             && LIT(&b, "[")
-            && reqin_jb_str(&b, h[i].key, strlen(h[i].key), REQIN_SMALL_FIELD, &cut)
+            && reqin_jb_str(&b, h[i].key, strlen(h[i].key), REQIN_SMALL_FIELD, &hcut)
             && LIT(&b, ",")
             && b.cap - b.len >= 3;      /* "" and ] */
         if (ok) {
             /* The value takes what is left, keeping one byte for the closing bracket. */
             b.cap -= 1;
-            ok = reqin_jb_str(&b, val, strlen(val), (size_t)-1, &cut);
+            ok = reqin_jb_str(&b, val, strlen(val), (size_t)-1, &hcut);
             b.cap += 1;
         }
         if (!ok) {
             b.len = mark;
-            cut = 1;
+            hcut = 1;
             break;
         }
         b.buf[b.len++] = ']';
         written++;
     }
+    cut |= hcut;
     b.cap += REQIN_TAIL_RESERVE;
     ok = cut ? LIT(&b, "],\"truncated\":true}") : LIT(&b, "]}");
     if (!ok) {
@@ -846,7 +927,18 @@ static int reqin_log_transaction(request_rec *r)
     if (cut) {
         COUNT(truncated);
     }
+#ifdef REQIN_PROFILE
+    prof1 = thread_ns();
+#endif
     sink_submit(conf->sink, b.buf, b.len, r->server, now);
+#ifdef REQIN_PROFILE
+    prof2 = thread_ns();
+    prof3 = thread_ns();
+    ADD(prof_build_ns, prof1 - prof0);
+    ADD(prof_send_ns, prof2 - prof1);
+    ADD(prof_clock_ns, prof3 - prof2);
+    COUNT(prof_calls);
+#endif
     maybe_report(r->server, now);
     return OK;
 }
