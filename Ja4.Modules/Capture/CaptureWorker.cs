@@ -1,3 +1,4 @@
+using Ja4.Modules.Core.Filtering;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
@@ -67,6 +68,7 @@ public sealed class CaptureWorker : BackgroundService
         _options = _optionsAccessor.Value;
         var pipeline = _services.GetRequiredService<EventPipeline>();
         _hellos = pipeline.Outlet<TlsClientHello>(ModuleNames.Capture);
+        _filter = (_services.GetService<IpFilter>() ?? IpFilter.AllowAll).For(ModuleNames.Capture);
         _closed = pipeline.Outlet<ConnectionClosed>(ModuleNames.Capture);
         if (!_hellos.HasConsumers && !_closed.HasConsumers)
         {
@@ -237,6 +239,7 @@ public sealed class CaptureWorker : BackgroundService
     }
 
     private long _parseFailures;
+    private IpFilterGate _filter = IpFilter.AllowAll.For(ModuleNames.Capture);
 
     private void Publish(CapturedHello? captured, Reassembly.ClosedConnection? closed, long ticks)
     {
@@ -252,7 +255,7 @@ public sealed class CaptureWorker : BackgroundService
                     CaptureLog.HelloParseFailed(_logger, captured.Flow.ToString(), error.ToString(), n);
                 }
             }
-            else
+            else if (_filter.Admit(e.Flow.ClientIp))
             {
                 _hellos!.TryPublish(e);
             }

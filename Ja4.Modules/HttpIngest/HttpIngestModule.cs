@@ -1,3 +1,4 @@
+using Ja4.Modules.Core.Filtering;
 using Ja4.Modules.Core.Options;
 using Ja4.Modules.Core.Pipeline;
 using Microsoft.Extensions.Configuration;
@@ -15,6 +16,7 @@ public static class HttpIngestModule
         {
             return services;
         }
+        services.AddJa4IpFilter(configuration);
         if (!OperatingSystem.IsLinux())
         {
             throw new PlatformNotSupportedException("Modules:HttpIngest needs Linux (SOCK_SEQPACKET UNIX sockets)");

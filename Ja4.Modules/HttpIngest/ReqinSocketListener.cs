@@ -1,3 +1,4 @@
+using Ja4.Modules.Core.Filtering;
 using System.Net.Sockets;
 using System.Text;
 using Ja4.Modules.Core.Events;
@@ -38,10 +39,12 @@ internal sealed class ReqinSocketListener : BackgroundService
     private string _path = "";
     private Socket? _listener;
     private ReqinReader? _reader;
+    private readonly IpFilterGate _filter;
 
     public ReqinSocketListener(IOptions<HttpIngestOptions> options, EventPipeline pipeline, Ja4Metrics metrics,
-        ILogger<ReqinSocketListener> log, TimeProvider time)
+        ILogger<ReqinSocketListener> log, TimeProvider time, IpFilter? ipFilter = null)
     {
+        _filter = (ipFilter ?? IpFilter.AllowAll).For(ModuleNames.HttpIngest);
         _options = options.Value;
         _pipeline = pipeline;
         _outlet = pipeline.Outlet<HttpRequest>(ModuleNames.HttpIngest);
@@ -196,7 +199,11 @@ internal sealed class ReqinSocketListener : BackgroundService
         {
             _metrics.Truncated.Increment();
         }
-        _outlet.TryPublish(request);
+        // Health checks, monitoring probes and internal scanners the operator left out.
+        if (_filter.Admit(request.Flow.ClientIp))
+        {
+            _outlet.TryPublish(request);
+        }
     }
 
     private void Invalid(ReqinParseError error, ReadOnlySpan<byte> record)

@@ -13,12 +13,12 @@ namespace Ja4.Tests.Dashboard;
 [Trait("Category", "EndToEnd")]
 public sealed class LivePageTests(BrowserFixture browser)
 {
-    private static byte[] Record(string path, string userAgent, int clientPort)
+    internal static byte[] Record(string path, string userAgent, int clientPort, string clientIp = "203.0.113.7")
     {
         var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() * 1000;
         var ua = System.Text.Json.JsonEncodedText.Encode(userAgent).ToString();
         return Encoding.UTF8.GetBytes(
-            $$"""{"v":1,"time_us":{{now}},"client_ip":"203.0.113.7","client_port":{{clientPort}},"server_ip":"192.0.2.1","server_port":80,"method":"GET","path":"{{path}}","protocol":"HTTP/1.1","host":"shop.example","status":200,"bytes_sent":10,"duration_us":50,"conn_id":1,"keepalive_index":0,"headers":[["Host","shop.example"],["User-Agent","{{ua}}"]]}""");
+            $$"""{"v":1,"time_us":{{now}},"client_ip":"{{clientIp}}","client_port":{{clientPort}},"server_ip":"192.0.2.1","server_port":80,"method":"GET","path":"{{path}}","protocol":"HTTP/1.1","host":"shop.example","status":200,"bytes_sent":10,"duration_us":50,"conn_id":1,"keepalive_index":0,"headers":[["Host","shop.example"],["User-Agent","{{ua}}"]]}""");
     }
 
     [Fact]
