@@ -58,8 +58,13 @@ public static class Cli
         }
         else
         {
-            command = Commands.FirstOrDefault(c => c.Name == args[0])
-                      ?? Fail($"unknown command '{args[0]}' (try 'ja4 --help')");
+            var named = Commands.FirstOrDefault(c => c.Name == args[0]);
+            if (named is null)
+            {
+                stderr.WriteLine($"ja4: unknown command '{args[0]}' (try 'ja4 --help')");
+                return BadUsage;
+            }
+            command = named;
             rest = args[1..];
         }
         if (rest.Any(a => a is "--help" or "-h"))
@@ -82,25 +87,10 @@ public static class Cli
             stderr.WriteLine($"ja4 {command.Name}: {e.Message}");
             return Failure;
         }
-
-        static ICommand Fail(string message) => throw new UsageExceptionAtTop(message);
     }
 
-    private sealed class UsageExceptionAtTop(string message) : Exception(message);
-
-    /// <summary>Wraps <see cref="RunAsync(string[], TextWriter?, TextWriter?)"/> for unknown verbs.</summary>
-    public static async Task<int> RunAsync(string[] args)
-    {
-        try
-        {
-            return await RunAsync(args, null, null);
-        }
-        catch (UsageExceptionAtTop e)
-        {
-            Console.Error.WriteLine($"ja4: {e.Message}");
-            return BadUsage;
-        }
-    }
+    /// <summary>The process entry point: standard output and error.</summary>
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, null, null);
 
     public static string GeneralHelp()
     {

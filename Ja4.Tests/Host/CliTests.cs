@@ -8,15 +8,7 @@ public sealed class CliTests
     {
         var o = new StringWriter();
         var e = new StringWriter();
-        int code;
-        try
-        {
-            code = await Cli.RunAsync(args, o, e);
-        }
-        catch (Exception ex) when (ex.GetType().Name == "UsageExceptionAtTop")
-        {
-            code = Cli.BadUsage;
-        }
+        var code = await Cli.RunAsync(args, o, e);
         return (code, o.ToString(), e.ToString());
     }
 
@@ -53,7 +45,9 @@ public sealed class CliTests
     [Fact]
     public async Task Unknown_command_is_bad_usage()
     {
-        Assert.Equal(2, (await Run("frobnicate")).Code);
+        var (code, _, err) = await Run("frobnicate");
+        Assert.Equal(2, code);
+        Assert.Equal("ja4: unknown command 'frobnicate' (try 'ja4 --help')", err.TrimEnd());
     }
 
     [Fact]

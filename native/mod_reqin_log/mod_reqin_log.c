@@ -189,36 +189,32 @@ static const char *set_max_record(cmd_parms *cmd, void *dummy, const char *arg)
     return err;
 }
 
+/* A server-wide (main server only) integer directive within [min, max]. */
+static const char *set_global_int(cmd_parms *cmd, const char *arg, apr_int64_t min, apr_int64_t max, int *out)
+{
+    apr_int64_t v = 0;
+    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
+    if (err == NULL) {
+        err = parse_int(cmd, arg, min, max, &v);
+    }
+    if (err == NULL) {
+        *out = (int)v;
+    }
+    return err;
+}
+
 static const char *set_stats_interval(cmd_parms *cmd, void *dummy, const char *arg)
 {
     reqin_server_conf *conf = ap_get_module_config(cmd->server->module_config, &reqin_log_module);
-    apr_int64_t v = 0;
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     (void)dummy;
-    if (err != NULL) {
-        return err;
-    }
-    err = parse_int(cmd, arg, 0, 86400, &v);
-    if (err == NULL) {
-        conf->stats_interval = (int)v;
-    }
-    return err;
+    return set_global_int(cmd, arg, 0, 86400, &conf->stats_interval);
 }
 
 static const char *set_flush_interval(cmd_parms *cmd, void *dummy, const char *arg)
 {
     reqin_server_conf *conf = ap_get_module_config(cmd->server->module_config, &reqin_log_module);
-    apr_int64_t v = 0;
-    const char *err = ap_check_cmd_context(cmd, GLOBAL_ONLY);
     (void)dummy;
-    if (err != NULL) {
-        return err;
-    }
-    err = parse_int(cmd, arg, 0, 1000, &v);
-    if (err == NULL) {
-        conf->flush_ms = (int)v;
-    }
-    return err;
+    return set_global_int(cmd, arg, 0, 1000, &conf->flush_ms);
 }
 
 static const command_rec reqin_cmds[] = {
