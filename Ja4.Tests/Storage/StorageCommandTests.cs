@@ -60,11 +60,12 @@ public sealed class StorageCommandTests(ChdbFixture fixture) : IDisposable
             var run = await RunAsync("migrate", "--config", config);
             Assert.Equal(0, run.Code);
             Assert.Contains("applied 04_agg_host_ip_ja4_1h.sql", run.Out);
-            Assert.Contains("7 migration(s) applied", run.Out);
+            Assert.Contains("8 migration(s) applied", run.Out);
 
             var after = await RunAsync("migrate", "--status", "--config", config);
             Assert.Matches(@"6\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+06_known_fingerprints\.sql", after.Out);
             Assert.Matches(@"8\s+not applicable\s+-\s+08_cluster_distributed\.sql", after.Out);
+            Assert.Matches(@"9\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+09_detection_details\.sql", after.Out);
             Assert.Contains("is up to date", (await RunAsync("migrate", "--config", config)).Out);
         }
         finally
