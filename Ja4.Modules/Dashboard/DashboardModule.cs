@@ -4,6 +4,9 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using Ja4.Modules.Storage;
+using Ja4.Modules.Storage.Queries;
 using MudBlazor.Services;
 
 namespace Ja4.Modules.Dashboard;
@@ -23,6 +26,8 @@ public static class DashboardModule
         services.AddSingleton<DashboardMarker>();
         services.AddSingleton<LiveFeed>();
         services.AddHostedService<LiveFeedWorker>();
+        services.AddSingleton(sp => new Data.OverviewQueries(sp.GetService<StorageQueries>(), sp.GetService<IOptions<StorageOptions>>()?.Value));
+        services.AddSingleton(sp => new Data.InvestigationQueries(sp.GetService<StorageQueries>(), sp.GetService<IOptions<StorageOptions>>()?.Value));
         return services;
     }
 
