@@ -89,7 +89,7 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
     public async Task<IpSummary> IpSummaryAsync(IpTarget target, TimeRange range, CancellationToken cancellationToken = default)
     {
         var r = (await Store.RowsAsync($"""
-            SELECT count() AS n, uniq(client_ip) AS ips, uniq(ja4) AS ja4s, uniq(user_agent) AS uas, uniq(host) AS hosts, uniq(path) AS paths,
+            SELECT count() AS n, uniq(client_ip) AS ips, uniqIf(ja4, ja4 != '') AS ja4s, uniq(user_agent) AS uas, uniq(host) AS hosts, uniq(path) AS paths,
                    toUnixTimestamp64Micro(min(time)) AS first, toUnixTimestamp64Micro(max(time)) AS last
             FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
             """, Params(target, range), cancellationToken).ConfigureAwait(false))[0];
@@ -236,8 +236,11 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
     }
 
     /// <summary>The client IPs and hosts using a JA4 (the top <paramref name="limit"/> of each).</summary>
-    public Task<Ja4Drilldown> FingerprintUsersAsync(string ja4, TimeRange range, int limit = 20, CancellationToken cancellationToken = default) =>
-        Store.Ja4Async(ja4, range.From, range.To, limit, cancellationToken);
+    public async Task<Ja4Drilldown> FingerprintUsersAsync(string ja4, TimeRange range, int limit = 20, CancellationToken cancellationToken = default)
+    {
+        var d = await Store.Ja4Async(ja4, range.From, range.To, limit, cancellationToken).ConfigureAwait(false);
+        return d with { TopIps = DashboardSql.WithIps(d.TopIps) };
+    }
 
     /// <summary>User-Agents sent with a JA4, most frequent first (at most <paramref name="limit"/>), and how many distinct in all.</summary>
     public async Task<(long Distinct, long Requests, IReadOnlyList<CountEntry> Top)> FingerprintUserAgentsAsync(string ja4, TimeRange range,

@@ -50,11 +50,16 @@ public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? opt
     /// <summary>Threat levels from the most to the least severe, as the detector writes them.</summary>
     public static readonly IReadOnlyList<string> Levels = ["critical", "high", "medium", "low", "none"];
 
-    /// <summary>Requests, unique IPs and JA4s, match rate and error counts.</summary>
+    /// <summary>Requests, unique IPs and JA4s (plain HTTP's empty JA4 not counted), match rate and error counts.</summary>
     public async Task<OverviewKpis> KpisAsync(TimeRange range, CancellationToken cancellationToken = default)
     {
-        var s = await Store.StatsAsync(range.From, range.To, cancellationToken).ConfigureAwait(false);
-        return new OverviewKpis(s.Requests, s.UniqueIps, s.UniqueJa4s, s.TlsMatched, s.Status4xx, s.Status5xx);
+        var r = (await Store.RowsAsync($"""
+            SELECT sum(requests) AS n, uniq(client_ip) AS ips, uniqIf(ja4, ja4 != '') AS ja4s, sum(tls_matched) AS matched,
+                   sum(status_4xx) AS s4, sum(status_5xx) AS s5
+            FROM {Store.T("agg_host_ip_ja4_1h")} WHERE {DashboardSql.HourFilter}
+            """, DashboardSql.Range(range), cancellationToken).ConfigureAwait(false))[0];
+        return new OverviewKpis(DashboardSql.L(r, "n"), DashboardSql.L(r, "ips"), DashboardSql.L(r, "ja4s"), DashboardSql.L(r, "matched"),
+            DashboardSql.L(r, "s4"), DashboardSql.L(r, "s5"));
     }
 
     /// <summary>Requests per <see cref="TimeRange.Bucket"/>, every bucket present (zeros included).</summary>
@@ -125,8 +130,8 @@ public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? opt
         Store.TopAsync(TopDimension.Path, range.From, range.To, limit, cancellationToken);
 
     /// <summary>The busiest client IPs.</summary>
-    public Task<IReadOnlyList<TopEntry>> TopIpsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
-        Store.TopAsync(TopDimension.ClientIp, range.From, range.To, limit, cancellationToken);
+    public async Task<IReadOnlyList<TopEntry>> TopIpsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
+        DashboardSql.WithIps(await Store.TopAsync(TopDimension.ClientIp, range.From, range.To, limit, cancellationToken).ConfigureAwait(false));
 
     /// <summary>TLS versions and first offered ALPN of the requests tied to a handshake.</summary>
     public async Task<TlsMix> TlsMixAsync(TimeRange range, CancellationToken cancellationToken = default)
@@ -299,6 +304,9 @@ internal static class DashboardSql
     /// <summary>An address as stored (IPv6 text) back in its usual form: IPv4-mapped as IPv4.</summary>
     public static string Ip(string v6) =>
         System.Net.IPAddress.TryParse(v6, out var ip) && ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4().ToString() : v6;
+
+    /// <summary>Top entries keyed by address, the keys in their usual form.</summary>
+    public static IReadOnlyList<TopEntry> WithIps(IReadOnlyList<TopEntry> entries) => entries.Select(e => e with { Key = Ip(e.Key) }).ToList();
 
     public static IReadOnlyList<string> Strings(JsonElement r, string name) =>
         r.GetProperty(name).EnumerateArray().Select(e => e.GetString() ?? "").ToList();
