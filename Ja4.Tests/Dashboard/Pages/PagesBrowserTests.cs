@@ -60,6 +60,17 @@ public sealed class PagesBrowserTests(ChdbFixture chdb) : IAsyncLifetime
         };
         await page.GotoAsync(_daemon.BaseUrl + path);
         await page.WaitForSelectorAsync("#ja4-main[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        if (path.StartsWith("/live", StringComparison.Ordinal) || path.StartsWith("/status", StringComparison.Ordinal))
+        {
+            await page.WaitForSelectorAsync("h1, .mud-typography-h4", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        }
+        else
+        {
+            // The page has loaded its panels from the store.
+            await page.WaitForSelectorAsync("#page-title[data-loaded=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        }
+        var storeError = page.Locator("#store-error");
+        Assert.True(await storeError.CountAsync() == 0, path + ": " + (await storeError.CountAsync() > 0 ? await storeError.InnerTextAsync() : ""));
         return page;
     }
 
