@@ -47,6 +47,9 @@ public sealed record LiveAnomaly(DateTimeOffset Time, string ClientIp, string Ja
 /// </summary>
 public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? options)
 {
+    /// <summary>False when the Storage module is off on this node: every query would then fail.</summary>
+    public bool Available => queries is not null;
+
     /// <summary>Threat levels from the most to the least severe, as the detector writes them.</summary>
     public static readonly IReadOnlyList<string> Levels = ["critical", "high", "medium", "low", "none"];
 

@@ -144,6 +144,16 @@ public sealed class ComponentTests : IAsyncLifetime
     [InlineData("<script>alert(1)</script>", "other")]
     public void User_agent_families(string ua, string family) => Assert.Equal(family, UserAgentFamilies.Of(ua));
 
+    [Theory]
+    [InlineData(0, 1)]
+    [InlineData(4, 1)]
+    [InlineData(7, 2)]
+    [InlineData(10, 5)]
+    [InlineData(40, 10)]
+    [InlineData(100, 50)]
+    [InlineData(1000, 500)]
+    public void Chart_ticks_are_round(double max, int step) => Assert.Equal(step, ChartAxis.TickStep(max));
+
     [Fact]
     public void Buckets_fill_every_step_of_the_range()
     {

@@ -17,4 +17,17 @@ public static class ChartAxis
         }
         return labels;
     }
+
+    /// <summary>A round Y-axis tick step (1, 2 or 5 times a power of ten) giving about four ticks up to <paramref name="max"/>.</summary>
+    public static int TickStep(double max)
+    {
+        if (double.IsNaN(max) || max <= 4)
+        {
+            return 1;
+        }
+        var raw = max / 4;
+        var power = Math.Pow(10, Math.Floor(Math.Log10(raw)));
+        var step = raw <= power ? power : raw <= 2 * power ? 2 * power : raw <= 5 * power ? 5 * power : 10 * power;
+        return (int)Math.Min(int.MaxValue, step);
+    }
 }
