@@ -15,7 +15,11 @@ public static class RuntimeGauges
 
     public static void Register(Ja4Metrics metrics)
     {
-        metrics.Gauge("ja4_process_resident_memory_bytes", "Resident set size of the process (VmRSS).", ResidentBytes);
+        metrics.Gauge("ja4_process_resident_memory_bytes", "Resident set size of the process (VmRSS).", () => Status("VmRSS:"));
+        metrics.Gauge("ja4_process_resident_anonymous_bytes", "Anonymous resident memory: heaps, managed and native (RssAnon).",
+            () => Status("RssAnon:"));
+        metrics.Gauge("ja4_process_resident_file_bytes", "File-backed resident memory: mapped code such as libchdb.so, reclaimable (RssFile).",
+            () => Status("RssFile:"));
         metrics.Gauge("ja4_process_cpu_seconds", "User and system CPU time of the process, seconds.",
             () => Process.GetCurrentProcess().TotalProcessorTime.TotalSeconds);
         metrics.Gauge("ja4_process_open_fds", "Open file descriptors.", OpenDescriptors);
@@ -38,21 +42,21 @@ public static class RuntimeGauges
         metrics.Gauge("ja4_dotnet_threadpool_threads", "Thread-pool threads.", () => ThreadPool.ThreadCount);
     }
 
-    /// <summary>VmRSS of /proc/self/status, bytes (the working set elsewhere).</summary>
-    internal static double ResidentBytes()
+    /// <summary>A "Name: N kB" line of /proc/self/status, in bytes (elsewhere: the working set, or NaN).</summary>
+    internal static double Status(string field)
     {
         if (OperatingSystem.IsLinux())
         {
             foreach (var line in File.ReadLines("/proc/self/status"))
             {
-                if (line.StartsWith("VmRSS:", StringComparison.Ordinal))
+                if (line.StartsWith(field, StringComparison.Ordinal))
                 {
-                    var kb = line["VmRSS:".Length..].Trim().Split(' ')[0];
+                    var kb = line[field.Length..].Trim().Split(' ')[0];
                     return double.Parse(kb, CultureInfo.InvariantCulture) * 1024;
                 }
             }
         }
-        return Environment.WorkingSet;
+        return field == "VmRSS:" ? Environment.WorkingSet : double.NaN;
     }
 
     private static double OpenDescriptors() =>

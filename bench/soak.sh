@@ -21,9 +21,7 @@ port=$(free_port)
 ops=$(free_port)
 
 daemon="$root/build/ja4"
-if [ ! -x "$daemon" ]; then
-  dotnet publish "$root/Ja4.Host/Ja4.Host.csproj" -c Release -o "$root/build" --nologo -v quiet -p:UseAppHost=true >&2
-fi
+dotnet publish "$root/Ja4.Host/Ja4.Host.csproj" -c Release -o "$root/build" --nologo -v quiet -p:UseAppHost=true >&2
 dotnet build "$root/bench/Ja4.Bench/Ja4.Bench.csproj" -c Release --nologo -v quiet >&2
 bench="$root/bench/Ja4.Bench/bin/Release/net10.0/Ja4.Bench.dll"
 

@@ -82,12 +82,14 @@ public sealed class SoakMeasurement : IMeasurement
         var steady = samples.Where(s => s.Seconds >= warmup).ToList();
         var achieved = final.Sent / seconds;
         var maxRss = samples.Max(s => s.RssMb);
+        var maxAnon = samples.Max(s => s.AnonMb);
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"sent {final.Sent} requests ({achieved:0}/s), ingested {final.Records}, handshakes {final.Hellos}, stored {final.StoredRows} rows, " +
-            $"match ratio {final.MatchRatio:0.000}, dropped {final.Dropped}, lost {final.Lost}, max RSS {maxRss:0.0} MB"));
+            $"match ratio {final.MatchRatio:0.000}, dropped {final.Dropped}, lost {final.Lost}, max RSS {maxRss:0.0} MB (anonymous {maxAnon:0.0} MB)"));
         Row.Print("soak", "requests/s offered", achieved, "target", rate);
         Row.Print("soak", "max RSS MB", maxRss, "target", RssTargetMb);
+        Row.Print("soak", "max anonymous RSS MB", maxAnon, "target", RssTargetMb);
         Row.Print("soak", "channel drops", final.Dropped);
         Row.Print("soak", "rows lost", final.Lost);
         Row.Print("soak", "match ratio", final.MatchRatio);
@@ -150,29 +152,30 @@ public sealed class SoakMeasurement : IMeasurement
 }
 
 /// <summary>One reading of the daemon's metrics during a soak.</summary>
-internal sealed record SoakSample(double Seconds, long Sent, double RssMb, double HeapMb, double CommittedMb, long Gen0, long Gen1,
-    long Gen2, long Records, long Hellos, long StoredRows, long Dropped, long Lost, long OpenFds, double SpillBytes, double MatchRatio)
+internal sealed record SoakSample(double Seconds, long Sent, double RssMb, double AnonMb, double HeapMb, double CommittedMb, long Gen0, long Gen1,
+    long Gen2, long Records, long Hellos, long StoredRows, long Dropped, long Lost, long OpenFds, double SpillBytes, double MatchRatio, long Queued)
 {
     public const string Header =
-        "     t      sent    RSS MB   heap MB  commit MB   gen0   gen1  gen2   ingested  handshakes     stored   dropped  lost   fds  spill B";
+        "     t      sent    RSS MB   anon MB   heap MB  commit MB   gen0   gen1  gen2   ingested  handshakes     stored   queued   dropped  lost   fds  spill B";
 
     public static SoakSample From(double seconds, long sent, Dictionary<string, double> m)
     {
         double Sum(string prefix) => m.Where(kv => kv.Key == prefix || kv.Key.StartsWith(prefix + "{", StringComparison.Ordinal)).Sum(kv => kv.Value);
         double Get(string key) => m.TryGetValue(key, out var v) ? v : 0;
         return new SoakSample(seconds, sent,
-            Get("ja4_process_resident_memory_bytes") / 1048576, Get("ja4_dotnet_gc_heap_bytes") / 1048576,
+            Get("ja4_process_resident_memory_bytes") / 1048576, Get("ja4_process_resident_anonymous_bytes") / 1048576,
+            Get("ja4_dotnet_gc_heap_bytes") / 1048576,
             Get("ja4_dotnet_gc_committed_bytes") / 1048576,
             (long)Get("ja4_dotnet_gc_collections{generation=\"0\"}"), (long)Get("ja4_dotnet_gc_collections{generation=\"1\"}"),
             (long)Get("ja4_dotnet_gc_collections{generation=\"2\"}"),
             (long)Get("ja4_httpingest_records_total"), (long)Sum("ja4_capture_hellos_total"), (long)Sum("ja4_storage_rows_written_total"),
             (long)(Sum("ja4_channel_dropped_total") + Sum("ja4_httpingest_invalid_total") + Sum("ja4_capture_pcap_kernel_dropped")),
             (long)Sum("ja4_storage_rows_lost_total"), (long)Get("ja4_process_open_fds"), Get("ja4_storage_spill_bytes"),
-            Get("ja4_correlation_match_ratio"));
+            Get("ja4_correlation_match_ratio"), (long)Sum("ja4_channel_depth"));
     }
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
-        $"{Seconds,6:0} {Sent,9} {RssMb,9:0.0} {HeapMb,9:0.0} {CommittedMb,10:0.0} {Gen0,6} {Gen1,6} {Gen2,5} {Records,10} {Hellos,11} {StoredRows,10} {Dropped,9} {Lost,5} {OpenFds,5} {SpillBytes,8:0}");
+        $"{Seconds,6:0} {Sent,9} {RssMb,9:0.0} {AnonMb,9:0.0} {HeapMb,9:0.0} {CommittedMb,10:0.0} {Gen0,6} {Gen1,6} {Gen2,5} {Records,10} {Hellos,11} {StoredRows,10} {Queued,8} {Dropped,9} {Lost,5} {OpenFds,5} {SpillBytes,8:0}");
 }
 
 /// <summary>Prometheus text ("name{labels} value" lines) into a map keyed by "name{labels}".</summary>
