@@ -35,6 +35,8 @@ public static class RuntimeGauges
             () => GC.GetTotalMemory(forceFullCollection: false));
         metrics.Gauge("ja4_dotnet_gc_committed_bytes", "Memory the GC has committed from the operating system.",
             () => GC.GetGCMemoryInfo().TotalCommittedBytes);
+        metrics.Gauge("ja4_dotnet_gc_memory_limit_bytes", "Memory the GC may use: the heap hard limit, else the machine's or container's memory.",
+            () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         metrics.Gauge("ja4_dotnet_gc_pause_seconds", "Time the GC has paused the process since start, seconds.",
             () => GC.GetTotalPauseDuration().TotalSeconds);
         metrics.Gauge("ja4_dotnet_allocated_bytes", "Bytes allocated on the managed heap since start.",

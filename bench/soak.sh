@@ -37,7 +37,7 @@ jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
   "$root/appsettings.json" > "$out/appsettings.json"
 
 # As the unit runs it: workstation GC, heap limit at half the memory.
-DOTNET_gcServer=0 DOTNET_GCHeapHardLimitPercent=50 "$daemon" run --config "$out/appsettings.json" \
+DOTNET_gcServer=0 DOTNET_GCHeapHardLimitPercent=0x32 "$daemon" run --config "$out/appsettings.json" \
   >"$out/daemon.out" 2>"$out/daemon.err" &
 pid=$!
 cleanup() { kill -KILL "$pid" 2>/dev/null || true; }

@@ -271,7 +271,12 @@ check "the client ports are those curl used" bash -c 'diff <(sort -n "$1") <(cut
 check "/readyz is healthy with every module checked" bash -c '
   body=$(curl -s "http://127.0.0.1:'"$dash_port"'/readyz"); echo "$body" > "'"$state"'/readyz.json"
   jq -e ".status == \"Healthy\" and (.checks | has(\"Capture\") and has(\"HttpIngest\") and has(\"Storage\"))" <<<"$body" >/dev/null'
-check "/metrics exposes the process gauges" bash -c 'curl -s "http://127.0.0.1:'"$dash_port"'/metrics" | grep -q "^ja4_process_resident_memory_bytes "'
+curl -s "http://127.0.0.1:$dash_port/metrics" > "$state/metrics.txt"
+check "/metrics exposes the process gauges" grep -q "^ja4_process_resident_memory_bytes " "$state/metrics.txt"
+# The unit's DOTNET_GCHeapHardLimitPercent (hexadecimal) holds the managed heap to half the memory.
+check "the GC's memory limit is half the machine's memory" bash -c '
+  limit=$(sed -n "s/^ja4_dotnet_gc_memory_limit_bytes //p" "$1"); total=$(awk "/^MemTotal:/ {print \$2 * 1024}" /proc/meminfo)
+  awk -v l="$limit" -v t="$total" "BEGIN { r = l / t; exit !(r > 0.45 && r < 0.55) }"' _ "$state/metrics.txt"
 
 say "stop"
 stop_and_check
