@@ -291,7 +291,8 @@ check "the modified conffile is kept" sha256sum -c --quiet "$state/config.sha256
 check "the data directory is kept" test -f /var/lib/ja4/package-test-marker
 check "the store is kept" test -d /var/lib/ja4/clickhouse
 start_daemon
-rows_after=$(/usr/bin/ja4 sql --config "$config" --format tsv "SELECT count() FROM ja4.http_logs WHERE query LIKE 'ja4-package-test=%'" | tail -n +2)
+# Without --config: /usr/lib/ja4/appsettings.json leads to the installed configuration.
+rows_after=$(cd / && /usr/bin/ja4 sql --format tsv "SELECT count() FROM ja4.http_logs WHERE query LIKE 'ja4-package-test=%'" | tail -n +2)
 check "the upgraded daemon serves the rows stored before ($stored)" test "$rows_after" = "$stored"
 stop_and_check
 
