@@ -136,7 +136,12 @@ check "rpm: the executable is intact (not stripped) and runs" bash -c '"$1/usr/l
 rm -rf "$rpmroot"
 
 say "install $deb"
-dpkg -i "$deb" >"$state/dpkg-install.log" 2>&1 || { cat "$state/dpkg-install.log" >&2; fail "dpkg -i"; }
+if ! dpkg -i "$deb" >"$state/dpkg-install.log" 2>&1; then
+  # A fresh machine may lack a dependency (libicu72, libpcap0.8): apt completes the installation.
+  DEBIAN_FRONTEND=noninteractive apt-get install -f -y -qq >>"$state/dpkg-install.log" 2>&1 || true
+  dpkg-query -W -f='${Status}' ja4 2>/dev/null | grep -qx "install ok installed" \
+    || { cat "$state/dpkg-install.log" >&2; fail "dpkg -i"; }
+fi
 check "user ja4 exists, no login shell" bash -c 'getent passwd ja4 | grep -q ":/usr/sbin/nologin$"'
 check "ja4 is in the web server's group" bash -c 'id -nG ja4 | tr " " "\n" | grep -qx www-data'
 check "/etc/ja4/appsettings.json is root:ja4 0640" bash -c '[ "$(stat -c %U:%G:%a /etc/ja4/appsettings.json)" = root:ja4:640 ]'
