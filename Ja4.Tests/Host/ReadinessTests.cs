@@ -4,6 +4,7 @@ using System.Text.Json;
 using Ja4.Host;
 using Ja4.Tests.EndToEnd;
 using Ja4.Tests.Storage;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Ja4.Tests.Host;
 
@@ -160,6 +161,29 @@ public sealed class ReadinessEndpointTests : IDisposable
         Assert.Equal(HttpStatusCode.OK, code);
         Assert.Equal("Healthy", CheckStatus(body, "Capture"));
         Assert.StartsWith("capturing on lo", body.GetProperty("checks").GetProperty("Capture").GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task Detection_check_reports_the_latest_run()
+    {
+        await using var daemon = await DaemonInstance.StartAsync(new Dictionary<string, string?>
+        {
+            ["Modules:Detection:Enabled"] = "true",
+            ["Modules:Detection:ModelPath"] = Path.Combine(_dir, "model.bin"),
+            ["Modules:Detection:Dns:Server"] = "none",
+        });
+        var (code, body) = await ReadyzAsync(daemon);
+        Assert.Equal(HttpStatusCode.OK, code);
+        Assert.Equal("no detection run yet", body.GetProperty("checks").GetProperty("Detection").GetProperty("description").GetString());
+
+        var worker = daemon.Services.GetRequiredService<Ja4.Modules.Detection.DetectionWorker>();
+        var run = await worker.RunOnceAsync(CancellationToken.None);
+        (code, body) = await ReadyzAsync(daemon);
+        Assert.Equal(HttpStatusCode.OK, code);
+        var detection = body.GetProperty("checks").GetProperty("Detection");
+        Assert.Equal("Healthy", detection.GetProperty("status").GetString());
+        Assert.StartsWith($"last run {run.At.ToString("u", System.Globalization.CultureInfo.InvariantCulture)}; 1 runs, 0 failures",
+            detection.GetProperty("description").GetString());
     }
 
     [Fact]
