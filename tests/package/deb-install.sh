@@ -62,9 +62,16 @@ stop_daemon() {
 }
 
 restore() {
+  local status=$?
   set +e
   [ -d "$state" ] || return 0
   say "cleanup"
+  if [ "$status" -ne 0 ] && [ -n "${root:-}" ]; then
+    # Keep what explains a failure: the daemon's output, dpkg logs, query results.
+    mkdir -p "$root/dist/package-test-logs"
+    cp "$state"/*.log "$state"/*.err "$state"/*.out "$state"/*.tsv "$state"/*.json "$state"/*.txt "$root/dist/package-test-logs/" 2>/dev/null
+    echo "logs of the failed run: $root/dist/package-test-logs" >&2
+  fi
   stop_daemon
   if [ -f "$state/tcpdump.pid" ]; then kill "$(cat "$state/tcpdump.pid")" 2>/dev/null; rm -f "$state/tcpdump.pid"; fi
   if [ -f "$state/apache.tar" ]; then
@@ -255,8 +262,10 @@ kill "$(cat "$state/tcpdump.pid")"; rm -f "$state/tcpdump.pid"
 sleep 0.5
 
 rows=""
-for _ in $(seq 1 60); do
-  rows=$(/usr/bin/ja4 sql --config "$config" --format tsv "SELECT client_port, match_status, sni, ja4 FROM ja4.http_logs WHERE query LIKE 'ja4-package-test=%' ORDER BY client_port" 2>"$state/sql.err" | tail -n +2) || true
+for _ in $(seq 1 180); do
+  # JSON lines: the tsv format repeats its header line for every block of the result.
+  rows=$(/usr/bin/ja4 sql --config "$config" --format jsonl "SELECT client_port, match_status, sni, ja4 FROM ja4.http_logs WHERE query LIKE 'ja4-package-test=%' ORDER BY client_port" 2>"$state/sql.err" \
+    | jq -r '[.client_port, .match_status, .sni, .ja4] | @tsv') || true
   [ "$(grep -c . <<<"$rows")" -ge "$requests" ] && break
   sleep 1
 done
@@ -297,7 +306,7 @@ check "the data directory is kept" test -f /var/lib/ja4/package-test-marker
 check "the store is kept" test -d /var/lib/ja4/clickhouse
 start_daemon
 # Without --config: /usr/lib/ja4/appsettings.json leads to the installed configuration.
-rows_after=$(cd / && /usr/bin/ja4 sql --format tsv "SELECT count() FROM ja4.http_logs WHERE query LIKE 'ja4-package-test=%'" | tail -n +2)
+rows_after=$(cd / && /usr/bin/ja4 sql --format jsonl "SELECT count() AS n FROM ja4.http_logs WHERE query LIKE 'ja4-package-test=%'" | jq -r .n)
 check "the upgraded daemon serves the rows stored before ($stored)" test "$rows_after" = "$stored"
 stop_and_check
 
