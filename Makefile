@@ -7,7 +7,7 @@ export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
 export DOTNET_SKIP_FIRST_TIME_EXPERIENCE := 1
 
-.PHONY: all build test run bench deb rpm deps-build deps-test deps-bench native clean check-dotnet chdb
+.PHONY: all build test run bench deb rpm deps-build deps-test deps-bench native clean check-dotnet chdb package-test soak
 
 all: build
 
@@ -51,6 +51,14 @@ deb: deps-test chdb native
 
 rpm: deps-test chdb native
 	scripts/package.sh rpm
+
+## package-test: build the .deb and .rpm, install, run, upgrade and purge the .deb here (root)
+package-test: deps-test chdb native
+	tests/package/deb-install.sh
+
+## soak: the daemon under steady load for SOAK_SECONDS (default 600); RSS, GC, drops every 10 s
+soak: deps-bench build
+	bench/soak.sh . bench/out
 
 ## native: build the Apache module mod_reqin_log (apxs)
 native:

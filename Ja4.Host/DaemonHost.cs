@@ -63,12 +63,14 @@ public static class DaemonHost
         }
         builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
 
-        builder.Services.AddHealthChecks();
+        builder.Services.AddReadinessChecks(configuration);
+        builder.Services.AddJa4DataProtection(configuration);
         AddModules(builder.Services, configuration, replay: false);
 
         var urls = ListenUrls(configuration);
         builder.WebHost.UseUrls(urls);
         var app = builder.Build();
+        RuntimeGauges.Register(app.Services.GetRequiredService<Ja4Metrics>());
         app.MapGet("/metrics", (Ja4Metrics m) => Results.Text(m.RenderPrometheus(), "text/plain; version=0.0.4"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapHealthChecks("/readyz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions

@@ -4,8 +4,10 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace Ja4.Host;
 
 /// <summary>
-/// <c>/readyz</c> body: overall status and one entry per module check, as JSON. HTTP 200 when
-/// healthy or degraded, 503 when unhealthy (set by the health-check middleware).
+/// <c>/readyz</c> body: overall status and one entry per module check (status, one-line
+/// description, error, and the figures behind it such as the spill size), as JSON. HTTP 200 when
+/// healthy or degraded, 503 when unhealthy (set by the health-check middleware). The checks are
+/// in <see cref="ReadinessChecks"/>.
 /// </summary>
 internal static class ReadinessReport
 {
@@ -20,6 +22,7 @@ internal static class ReadinessReport
                 ["status"] = e.Value.Status.ToString(),
                 ["description"] = e.Value.Description,
                 ["error"] = e.Value.Exception?.Message,
+                ["data"] = e.Value.Data.Count == 0 ? null : e.Value.Data,
             }),
         };
         return context.Response.WriteAsync(JsonSerializer.Serialize(body));

@@ -31,7 +31,8 @@ stage() {
   local r="$1" layout="$2"
   install -d "$r/usr/lib/ja4" "$r/usr/bin" "$r/etc/ja4" "$r/usr/share/doc/ja4"
   cp -a "$work/publish/." "$r/usr/lib/ja4/"
-  rm -f "$r/usr/lib/ja4/appsettings.json"
+  # ja4 status, ja4 sql... find the installed configuration by default.
+  ln -sfn /etc/ja4/appsettings.json "$r/usr/lib/ja4/appsettings.json"
   install -m 0644 "$chdb" "$r/usr/lib/ja4/libchdb.so"
   ln -sf /usr/lib/ja4/ja4 "$r/usr/bin/ja4"
   local group=www-data

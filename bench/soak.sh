@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# Soak: the daemon (capture on lo, HttpIngest, Correlation, embedded store) under steady load for
+# SOAK_SECONDS (default 600) at SOAK_RATE requests/s (default 5000): every request is a TLS
+# handshake on the wire and a mod_reqin_log record on the socket (ja4-bench soak). Prints RSS,
+# heap, GC collections per generation, drops and stored rows every SOAK_INTERVAL seconds
+# (default 10), then a verdict on growth after the warm-up (linear fit), and checks that SIGTERM
+# stops the daemon with exit code 0.
+# Usage: bench/soak.sh REPO_ROOT OUT_DIR   (as root: packet injection and capture on lo)
+set -euo pipefail
+root="$(cd "${1:-.}" && pwd)"
+out="$(mkdir -p "${2:-$root/bench/out}" && cd "${2:-$root/bench/out}" && pwd)/soak"
+seconds="${SOAK_SECONDS:-600}"
+rate="${SOAK_RATE:-5000}"
+interval="${SOAK_INTERVAL:-10}"
+[ "$(id -u)" -eq 0 ] || { echo "soak: run as root (packet injection and capture on lo)" >&2; exit 1; }
+
+rm -rf "$out"
+mkdir -p "$out"
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+port=$(free_port)
+ops=$(free_port)
+
+daemon="$root/build/ja4"
+dotnet publish "$root/Ja4.Host/Ja4.Host.csproj" -c Release -o "$root/build" --nologo -v quiet -p:UseAppHost=true >&2
+dotnet build "$root/bench/Ja4.Bench/Ja4.Bench.csproj" -c Release --nologo -v quiet >&2
+bench="$root/bench/Ja4.Bench/bin/Release/net10.0/Ja4.Bench.dll"
+
+# The repository's configuration with the soak's paths and ports; detection and the dashboard off.
+jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
+  .Modules.Capture.Interface = "lo" | .Modules.Capture.Filter = "tcp port \($port)"
+  | .Modules.HttpIngest.SocketPath = "\($out)/run/reqin.sock" | .Modules.HttpIngest.SocketGroup = ""
+  | .Modules.Storage.DataPath = "\($out)/data" | .Modules.Storage.SpillPath = "\($out)/spill"
+  | .Modules.Storage.AdminSocketPath = "\($out)/admin.sock"
+  | .Modules.Detection.Enabled = false | .Modules.Dashboard.Enabled = false
+  | .DataProtection.KeysPath = "\($out)/keys" | .Operations.Urls = $ops
+  | .Logging.Console.Format = "none" | .Logging.File.Path = "\($out)/daemon.log"' \
+  "$root/appsettings.json" > "$out/appsettings.json"
+
+# As the unit runs it: workstation GC, heap limit at half the memory.
+DOTNET_gcServer=0 DOTNET_GCHeapHardLimitPercent=0x32 "$daemon" run --config "$out/appsettings.json" \
+  >"$out/daemon.out" 2>"$out/daemon.err" &
+pid=$!
+cleanup() { kill -KILL "$pid" 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 240); do
+  curl -sf "http://127.0.0.1:$ops/readyz" >/dev/null && break
+  kill -0 "$pid" 2>/dev/null || { cat "$out/daemon.err" >&2; echo "soak: the daemon did not start" >&2; exit 1; }
+  sleep 0.5
+done
+
+status=0
+dotnet "$bench" soak --url "http://127.0.0.1:$ops" --socket "$out/run/reqin.sock" --port "$port" --iface lo \
+  --rate "$rate" --seconds "$seconds" --interval "$interval" | tee "$out/soak.txt" || status=$?
+
+kill -TERM "$pid"
+code=0
+wait "$pid" || code=$?
+trap - EXIT
+if [ "$code" -ne 0 ]; then
+  echo "soak: the daemon exited with $code after SIGTERM" >&2
+  status=1
+else
+  echo "daemon stopped on SIGTERM with exit code 0"
+fi
+echo "machine: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end (shared with other jobs)"
+exit $status
