@@ -1,0 +1,308 @@
+using System.Net;
+using System.Runtime.InteropServices;
+
+namespace Ja4.Modules.Storage.Writer;
+
+/// <summary>
+/// The values of one column of a ClickHouse <c>Native</c> block, collected row by row and
+/// written column-wise: first the serialization state prefix of the type (only
+/// <c>LowCardinality</c> has one), then the data. Nested columns (array elements, map keys and
+/// values, the values behind a null map) are columns too, without a name.
+/// </summary>
+public abstract class NativeColumn
+{
+    protected NativeColumn(string type) => Type = type;
+
+    /// <summary>The ClickHouse type as the block declares it, e.g. <c>LowCardinality(String)</c>.</summary>
+    public string Type { get; }
+
+    /// <summary>Values held (for a top-level column: rows).</summary>
+    public abstract int Count { get; }
+
+    /// <summary>The serialization state prefix, written before the data of the column.</summary>
+    internal virtual void WritePrefix(ByteBuffer output)
+    {
+    }
+
+    internal abstract void WriteData(ByteBuffer output);
+
+    /// <summary>Forgets the values; keeps the memory for the next block.</summary>
+    public abstract void Clear();
+}
+
+/// <summary>
+/// A fixed-width column: <c>UInt8</c> … <c>UInt64</c>, <c>Int8</c> … <c>Int64</c>, <c>Float32/64</c>,
+/// <c>Bool</c> (as a byte), <c>Enum8</c> (its <c>Int8</c> values), <c>DateTime</c> (UInt32 seconds),
+/// <c>DateTime64(p)</c> (Int64 ticks of 10^-p s). The data is the values in little-endian order.
+/// </summary>
+public sealed class FixedColumn<T> : NativeColumn where T : unmanaged
+{
+    private T[] _values = new T[1024];
+    private int _count;
+
+    public FixedColumn(string type) : base(type)
+    {
+        if (!BitConverter.IsLittleEndian)
+        {
+            throw new PlatformNotSupportedException("the Native encoder writes the memory of little-endian numbers as they are");
+        }
+    }
+
+    public override int Count => _count;
+
+    public void Add(T value)
+    {
+        if (_count == _values.Length)
+        {
+            Array.Resize(ref _values, _values.Length * 2);
+        }
+        _values[_count++] = value;
+    }
+
+    internal override void WriteData(ByteBuffer output) => output.Bytes(MemoryMarshal.AsBytes(_values.AsSpan(0, _count)));
+
+    public override void Clear() => _count = 0;
+}
+
+/// <summary><c>String</c>: per value its UTF-8 length (LEB128) and bytes; null is the empty string.</summary>
+public sealed class StringColumn() : NativeColumn("String")
+{
+    private readonly ByteBuffer _data = new();
+    private int _count;
+
+    public override int Count => _count;
+
+    public void Add(string? value)
+    {
+        _data.String(value);
+        _count++;
+    }
+
+    internal override void WriteData(ByteBuffer output) => output.Bytes(_data.Span);
+
+    public override void Clear()
+    {
+        _data.Clear();
+        _count = 0;
+    }
+}
+
+/// <summary><c>IPv6</c>: 16 bytes per value in network order; an IPv4 address is stored IPv4-mapped, null as <c>::</c>.</summary>
+public sealed class IPv6Column() : NativeColumn("IPv6")
+{
+    private readonly ByteBuffer _data = new();
+    private int _count;
+
+    public override int Count => _count;
+
+    public void Add(IPAddress? value)
+    {
+        _data.IPv6(value);
+        _count++;
+    }
+
+    internal override void WriteData(ByteBuffer output) => output.Bytes(_data.Span);
+
+    public override void Clear()
+    {
+        _data.Clear();
+        _count = 0;
+    }
+}
+
+/// <summary>
+/// <c>LowCardinality(String)</c>: a dictionary of the distinct values of the block and one index
+/// into it per value. Layout (ClickHouse <c>SerializationLowCardinality</c>): prefix UInt64 key
+/// version 1 (shared dictionaries with additional keys); data UInt64 index type | flags
+/// (HasAdditionalKeys 1 &lt;&lt; 9, NeedUpdateDictionary 1 &lt;&lt; 10; index type 0..3 = UInt8..UInt64),
+/// UInt64 key count, the keys as a <c>String</c> column, UInt64 value count, the indexes. As the
+/// engine itself writes it, key 0 is the default value (the empty string); null is stored as it.
+/// </summary>
+public sealed class LowCardinalityStringColumn() : NativeColumn("LowCardinality(String)")
+{
+    private const ulong KeysVersion = 1;
+    private const ulong HasAdditionalKeys = 1ul << 9;
+    private const ulong NeedUpdateDictionary = 1ul << 10;
+
+    private readonly Dictionary<string, int> _positions = new(StringComparer.Ordinal);
+    private readonly ByteBuffer _keys = new(1 << 12);
+    private int[] _indexes = new int[1024];
+    private int _count;
+
+    public override int Count => _count;
+
+    public void Add(string? value)
+    {
+        if (_positions.Count == 0)
+        {
+            AddKey("");
+        }
+        ref var position = ref CollectionsMarshal.GetValueRefOrAddDefault(_positions, value ?? "", out var exists);
+        if (!exists)
+        {
+            position = _positions.Count - 1;
+            _keys.String(value);
+        }
+        if (_count == _indexes.Length)
+        {
+            Array.Resize(ref _indexes, _indexes.Length * 2);
+        }
+        _indexes[_count++] = position;
+    }
+
+    private void AddKey(string key)
+    {
+        _positions.Add(key, 0);
+        _keys.String(key);
+    }
+
+    internal override void WritePrefix(ByteBuffer output) => output.UInt64(KeysVersion);
+
+    internal override void WriteData(ByteBuffer output)
+    {
+        if (_count == 0)
+        {
+            return;
+        }
+        var keys = _positions.Count;
+        var indexType = keys <= byte.MaxValue + 1 ? 0ul : keys <= ushort.MaxValue + 1 ? 1ul : 2ul;
+        output.UInt64(indexType | HasAdditionalKeys | NeedUpdateDictionary);
+        output.UInt64((ulong)keys);
+        output.Bytes(_keys.Span);
+        output.UInt64((ulong)_count);
+        var indexes = _indexes.AsSpan(0, _count);
+        switch (indexType)
+        {
+            case 0:
+                foreach (var i in indexes)
+                {
+                    output.UInt8((byte)i);
+                }
+                break;
+            case 1:
+                foreach (var i in indexes)
+                {
+                    output.UInt16((ushort)i);
+                }
+                break;
+            default:
+                output.Bytes(MemoryMarshal.AsBytes(indexes));
+                break;
+        }
+    }
+
+    public override void Clear()
+    {
+        _positions.Clear();
+        _keys.Clear();
+        _count = 0;
+    }
+}
+
+/// <summary>
+/// <c>Array(T)</c>: UInt64 end offsets, one per row (cumulative element counts), then all the
+/// elements as one column of <typeparamref name="TElement"/>. Add the row's elements to
+/// <see cref="Elements"/>, then call <see cref="EndRow"/>.
+/// </summary>
+public sealed class ArrayColumn<TElement>(TElement elements) : NativeColumn($"Array({elements.Type})")
+    where TElement : NativeColumn
+{
+    private readonly FixedColumn<ulong> _offsets = new("UInt64");
+
+    public TElement Elements { get; } = elements;
+
+    public override int Count => _offsets.Count;
+
+    public void EndRow() => _offsets.Add((ulong)Elements.Count);
+
+    internal override void WritePrefix(ByteBuffer output) => Elements.WritePrefix(output);
+
+    internal override void WriteData(ByteBuffer output)
+    {
+        _offsets.WriteData(output);
+        Elements.WriteData(output);
+    }
+
+    public override void Clear()
+    {
+        _offsets.Clear();
+        Elements.Clear();
+    }
+}
+
+/// <summary>
+/// <c>Nullable(T)</c>: the null map (one byte per row, 1 = NULL), then the values, a default
+/// value standing in for each NULL. Add the row's value (a default when null) to
+/// <see cref="Values"/>, then call <see cref="EndRow"/>.
+/// </summary>
+public sealed class NullableColumn<TValue>(TValue values) : NativeColumn($"Nullable({values.Type})")
+    where TValue : NativeColumn
+{
+    private readonly FixedColumn<byte> _nulls = new("UInt8");
+
+    public TValue Values { get; } = values;
+
+    public override int Count => _nulls.Count;
+
+    public void EndRow(bool isNull) => _nulls.Add(isNull ? (byte)1 : (byte)0);
+
+    internal override void WritePrefix(ByteBuffer output) => Values.WritePrefix(output);
+
+    internal override void WriteData(ByteBuffer output)
+    {
+        _nulls.WriteData(output);
+        Values.WriteData(output);
+    }
+
+    public override void Clear()
+    {
+        _nulls.Clear();
+        Values.Clear();
+    }
+}
+
+/// <summary>
+/// <c>Map(K, V)</c>, stored as <c>Array(Tuple(K, V))</c>: UInt64 end offsets per row, then all
+/// keys as one column, then all values. Add the row's pairs to <see cref="Keys"/> and
+/// <see cref="Values"/>, then call <see cref="EndRow"/>.
+/// </summary>
+public sealed class MapColumn<TKey, TValue>(TKey keys, TValue values) : NativeColumn($"Map({keys.Type}, {values.Type})")
+    where TKey : NativeColumn
+    where TValue : NativeColumn
+{
+    private readonly FixedColumn<ulong> _offsets = new("UInt64");
+
+    public TKey Keys { get; } = keys;
+    public TValue Values { get; } = values;
+
+    public override int Count => _offsets.Count;
+
+    public void EndRow()
+    {
+        if (Keys.Count != Values.Count)
+        {
+            throw new InvalidOperationException($"map row with {Keys.Count} keys and {Values.Count} values");
+        }
+        _offsets.Add((ulong)Keys.Count);
+    }
+
+    internal override void WritePrefix(ByteBuffer output)
+    {
+        Keys.WritePrefix(output);
+        Values.WritePrefix(output);
+    }
+
+    internal override void WriteData(ByteBuffer output)
+    {
+        _offsets.WriteData(output);
+        Keys.WriteData(output);
+        Values.WriteData(output);
+    }
+
+    public override void Clear()
+    {
+        _offsets.Clear();
+        Keys.Clear();
+        Values.Clear();
+    }
+}
