@@ -128,32 +128,40 @@ public sealed class LowCardinalityStringColumn() : NativeColumn("LowCardinality(
     private readonly ByteBuffer _keys = new(1 << 12);
     private int[] _indexes = new int[1024];
     private int _count;
+    private string? _last;
+    private int _lastPosition;
 
     public override int Count => _count;
 
     public void Add(string? value)
     {
+        if (_count == _indexes.Length)
+        {
+            Array.Resize(ref _indexes, _indexes.Length * 2);
+        }
+        // Consecutive rows often carry the very same string instance (a host, a JA4): skip the lookup.
+        if (!ReferenceEquals(value, _last) || _positions.Count == 0)
+        {
+            _last = value;
+            _lastPosition = Position(value ?? "");
+        }
+        _indexes[_count++] = _lastPosition;
+    }
+
+    private int Position(string value)
+    {
         if (_positions.Count == 0)
         {
-            AddKey("");
+            _positions.Add("", 0);
+            _keys.String("");
         }
-        ref var position = ref CollectionsMarshal.GetValueRefOrAddDefault(_positions, value ?? "", out var exists);
+        ref var position = ref CollectionsMarshal.GetValueRefOrAddDefault(_positions, value, out var exists);
         if (!exists)
         {
             position = _positions.Count - 1;
             _keys.String(value);
         }
-        if (_count == _indexes.Length)
-        {
-            Array.Resize(ref _indexes, _indexes.Length * 2);
-        }
-        _indexes[_count++] = position;
-    }
-
-    private void AddKey(string key)
-    {
-        _positions.Add(key, 0);
-        _keys.String(key);
+        return position;
     }
 
     internal override void WritePrefix(ByteBuffer output) => output.UInt64(KeysVersion);
@@ -196,6 +204,7 @@ public sealed class LowCardinalityStringColumn() : NativeColumn("LowCardinality(
         _positions.Clear();
         _keys.Clear();
         _count = 0;
+        _last = null;
     }
 }
 

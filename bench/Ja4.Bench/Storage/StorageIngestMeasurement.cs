@@ -61,6 +61,8 @@ public sealed class StorageIngestMeasurement : IMeasurement
             return 0;
         }
         var start = long.Parse(a.GetValueOrDefault("--start", "0"), CultureInfo.InvariantCulture);
+        var process = Process.GetCurrentProcess();
+        var cpu0 = process.TotalProcessorTime;
         var clock = Stopwatch.StartNew();
         var producer = Task.Run(async () =>
         {
@@ -92,10 +94,15 @@ public sealed class StorageIngestMeasurement : IMeasurement
         await producer;
         await writer.ExecuteTask!;
         clock.Stop();
+        process.Refresh();
+        var cpu = (process.TotalProcessorTime - cpu0).TotalSeconds;
         var written = metrics.Read("ja4_storage_rows_written_total", ("table", "http_logs")) ?? 0;
         var rate = written / clock.Elapsed.TotalSeconds;
-        Console.Error.WriteLine($"storage-ingest: {written:N0} rows in {clock.Elapsed.TotalSeconds:F1} s, batch {batch:N0}: {rate:N0} rows/s");
+        // Process CPU time: the engine runs in process, so this is generator + writer + engine.
+        Console.Error.WriteLine($"storage-ingest: {written:N0} rows in {clock.Elapsed.TotalSeconds:F1} s, batch {batch:N0}: " +
+                                $"{rate:N0} rows/s; cpu {cpu:F1} s ({written / cpu:N0} rows per cpu-second); load {LoadAverage()}");
         Row.Print("storage insert (chDB)", $"rows/s, batch {batch}", rate);
+        Row.Print("storage insert (chDB)", $"rows per cpu-second, batch {batch}", written / cpu);
         return written == rows ? 0 : 1;
     }
 
@@ -137,6 +144,19 @@ public sealed class StorageIngestMeasurement : IMeasurement
             HeaderSignatureRaw = "host,user-agent,accept,accept-encoding",
         };
         return new CorrelatedRequest(request, hello, MatchStatus.Matched, time.AddMilliseconds(1));
+    }
+
+    /// <summary>The 1-minute load average (the machine may be shared), or "?".</summary>
+    internal static string LoadAverage()
+    {
+        try
+        {
+            return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+        }
+        catch (IOException)
+        {
+            return "?";
+        }
     }
 
     internal static Dictionary<string, string> Args(string[] args)
