@@ -64,49 +64,44 @@ public sealed class FixedColumn<T> : NativeColumn where T : unmanaged
     public override void Clear() => _count = 0;
 }
 
-/// <summary><c>String</c>: per value its UTF-8 length (LEB128) and bytes; null is the empty string.</summary>
-public sealed class StringColumn() : NativeColumn("String")
+/// <summary>A column whose values are encoded one after the other as they are added.</summary>
+public abstract class SequentialColumn(string type) : NativeColumn(type)
 {
-    private readonly ByteBuffer _data = new();
     private int _count;
+
+    protected ByteBuffer Data { get; } = new();
 
     public override int Count => _count;
 
-    public void Add(string? value)
-    {
-        _data.String(value);
-        _count++;
-    }
+    /// <summary>Counts one value written to <see cref="Data"/>.</summary>
+    protected void Added() => _count++;
 
-    internal override void WriteData(ByteBuffer output) => output.Bytes(_data.Span);
+    internal override void WriteData(ByteBuffer output) => output.Bytes(Data.Span);
 
     public override void Clear()
     {
-        _data.Clear();
+        Data.Clear();
         _count = 0;
     }
 }
 
-/// <summary><c>IPv6</c>: 16 bytes per value in network order; an IPv4 address is stored IPv4-mapped, null as <c>::</c>.</summary>
-public sealed class IPv6Column() : NativeColumn("IPv6")
+/// <summary><c>String</c>: per value its UTF-8 length (LEB128) and bytes; null is the empty string.</summary>
+public sealed class StringColumn() : SequentialColumn("String")
 {
-    private readonly ByteBuffer _data = new();
-    private int _count;
+    public void Add(string? value)
+    {
+        Data.String(value);
+        Added();
+    }
+}
 
-    public override int Count => _count;
-
+/// <summary><c>IPv6</c>: 16 bytes per value in network order; an IPv4 address is stored IPv4-mapped, null as <c>::</c>.</summary>
+public sealed class IPv6Column() : SequentialColumn("IPv6")
+{
     public void Add(IPAddress? value)
     {
-        _data.IPv6(value);
-        _count++;
-    }
-
-    internal override void WriteData(ByteBuffer output) => output.Bytes(_data.Span);
-
-    public override void Clear()
-    {
-        _data.Clear();
-        _count = 0;
+        Data.IPv6(value);
+        Added();
     }
 }
 

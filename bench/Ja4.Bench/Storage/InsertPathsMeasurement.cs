@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.Text;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Storage;
 using Ja4.Modules.Storage.Engines;
@@ -26,6 +27,7 @@ public sealed class InsertPathsMeasurement : IMeasurement
         var repeat = int.Parse(a.GetValueOrDefault("--repeat", "3"), CultureInfo.InvariantCulture);
         var settings = a.GetValueOrDefault("--settings", "");
         var dedup = a.GetValueOrDefault("--dedup", "1") == "1";
+        var clients = int.Parse(a.GetValueOrDefault("--clients", "50000"), CultureInfo.InvariantCulture);
         if (Directory.Exists(data))
         {
             Directory.Delete(data, true);
@@ -49,7 +51,7 @@ public sealed class InsertPathsMeasurement : IMeasurement
         {
             for (var i = 0; i < rows; i++)
             {
-                events[i] = StorageIngestMeasurement.Generate(i, t0);
+                events[i] = StorageIngestMeasurement.Generate(i, t0, clients);
             }
         });
         var block = new HttpLogsBlock();
@@ -73,19 +75,24 @@ public sealed class InsertPathsMeasurement : IMeasurement
         var rowBinary = await chdb.QueryAsync($"SELECT {string.Join(", ", columns)} FROM ja4.bench_source", format: "RowBinary");
         Console.Error.WriteLine($"RowBinary: {rowBinary.Length / (double)rows:F0} bytes/row");
 
-        var only = a.GetValueOrDefault("--only", "");
-        foreach (var target in new[] { "bench_null", "bench_plain", "http_logs" })
+        // --part formats: each input format into three targets; --part views: the table's own work; default both.
+        var part = a.GetValueOrDefault("--part", "all");
+        foreach (var target in part is "all" or "formats" ? ["bench_null", "bench_plain", "http_logs"] : Array.Empty<string>())
         {
-            if (only.Length > 0)
-            {
-                break;
-            }
             await MeasureAsync($"RowBinary stream insert -> {target}", rows, repeat,
                 () => chdb.InsertAsync("ja4." + target, columns, "RowBinary", rowBinary, extra));
             await MeasureAsync($"Native stream insert -> {target}", rows, repeat,
                 () => chdb.InsertAsync("ja4." + target, columns, "Native", body, extra));
-            await MeasureAsync($"INSERT SELECT -> {target}", rows, repeat,
-                () => chdb.QueryAsync($"INSERT INTO ja4.{target} ({string.Join(", ", columns)}) SELECT {string.Join(", ", columns)} FROM ja4.bench_source"));
+            var inline = Encoding.UTF8.GetBytes(ChdbExecutor.InsertStatement("ja4." + target, columns, extra) + " FORMAT Native\n")
+                .Concat(body).ToArray();
+            await MeasureAsync($"Native in the query (chdb_query_n) -> {target}", rows, repeat, () => chdb.QueryBytesAsync(inline));
+            // The engine copying rows it already holds (no input format), sorted as the target wants them.
+            await MeasureAsync($"INSERT SELECT -> {target}", rows, repeat, () => chdb.QueryAsync(
+                ChdbExecutor.InsertStatement("ja4." + target, columns, extra) + $" SELECT {string.Join(", ", columns)} FROM ja4.bench_source"));
+        }
+        if (part is not ("all" or "views"))
+        {
+            return 0;
         }
         // The table's own work, one part at a time: indexes, then each materialized view.
         var views = new[] { "agg_host_ip_ja4_1h_mv", "agg_host_path_1h_mv" };
