@@ -204,34 +204,50 @@ public sealed class LowCardinalityStringColumn() : NativeColumn("LowCardinality(
 }
 
 /// <summary>
-/// <c>Array(T)</c>: UInt64 end offsets, one per row (cumulative element counts), then all the
-/// elements as one column of <typeparamref name="TElement"/>. Add the row's elements to
-/// <see cref="Elements"/>, then call <see cref="EndRow"/>.
+/// A column written as a fixed-width lead column (array offsets, a null map), one value per row,
+/// followed by a nested column; the nested column's prefix comes first of all.
 /// </summary>
-public sealed class ArrayColumn<TElement>(TElement elements) : NativeColumn($"Array({elements.Type})")
-    where TElement : NativeColumn
+public abstract class NestingColumn<TNested>(string type, NativeColumn lead, TNested nested) : NativeColumn(type)
+    where TNested : NativeColumn
 {
-    private readonly FixedColumn<ulong> _offsets = new("UInt64");
+    protected TNested Nested { get; } = nested;
 
-    public TElement Elements { get; } = elements;
+    public override int Count => lead.Count;
 
-    public override int Count => _offsets.Count;
-
-    public void EndRow() => _offsets.Add((ulong)Elements.Count);
-
-    internal override void WritePrefix(ByteBuffer output) => Elements.WritePrefix(output);
+    internal override void WritePrefix(ByteBuffer output) => Nested.WritePrefix(output);
 
     internal override void WriteData(ByteBuffer output)
     {
-        _offsets.WriteData(output);
-        Elements.WriteData(output);
+        lead.WriteData(output);
+        Nested.WriteData(output);
     }
 
     public override void Clear()
     {
-        _offsets.Clear();
-        Elements.Clear();
+        lead.Clear();
+        Nested.Clear();
     }
+}
+
+/// <summary>
+/// <c>Array(T)</c>: UInt64 end offsets, one per row (cumulative element counts), then all the
+/// elements as one column of <typeparamref name="TElement"/>. Add the row's elements to
+/// <see cref="Elements"/>, then call <see cref="EndRow"/>.
+/// </summary>
+public sealed class ArrayColumn<TElement> : NestingColumn<TElement> where TElement : NativeColumn
+{
+    private readonly FixedColumn<ulong> _offsets;
+
+    public ArrayColumn(TElement elements) : this(elements, new FixedColumn<ulong>("UInt64"))
+    {
+    }
+
+    private ArrayColumn(TElement elements, FixedColumn<ulong> offsets) : base($"Array({elements.Type})", offsets, elements) =>
+        _offsets = offsets;
+
+    public TElement Elements => Nested;
+
+    public void EndRow() => _offsets.Add((ulong)Elements.Count);
 }
 
 /// <summary>
@@ -239,30 +255,20 @@ public sealed class ArrayColumn<TElement>(TElement elements) : NativeColumn($"Ar
 /// value standing in for each NULL. Add the row's value (a default when null) to
 /// <see cref="Values"/>, then call <see cref="EndRow"/>.
 /// </summary>
-public sealed class NullableColumn<TValue>(TValue values) : NativeColumn($"Nullable({values.Type})")
-    where TValue : NativeColumn
+public sealed class NullableColumn<TValue> : NestingColumn<TValue> where TValue : NativeColumn
 {
-    private readonly FixedColumn<byte> _nulls = new("UInt8");
+    private readonly FixedColumn<byte> _nulls;
 
-    public TValue Values { get; } = values;
+    public NullableColumn(TValue values) : this(values, new FixedColumn<byte>("UInt8"))
+    {
+    }
 
-    public override int Count => _nulls.Count;
+    private NullableColumn(TValue values, FixedColumn<byte> nulls) : base($"Nullable({values.Type})", nulls, values) =>
+        _nulls = nulls;
+
+    public TValue Values => Nested;
 
     public void EndRow(bool isNull) => _nulls.Add(isNull ? (byte)1 : (byte)0);
-
-    internal override void WritePrefix(ByteBuffer output) => Values.WritePrefix(output);
-
-    internal override void WriteData(ByteBuffer output)
-    {
-        _nulls.WriteData(output);
-        Values.WriteData(output);
-    }
-
-    public override void Clear()
-    {
-        _nulls.Clear();
-        Values.Clear();
-    }
 }
 
 /// <summary>
