@@ -224,8 +224,8 @@ public sealed class StorageWriter : BackgroundService
                     ["insert_deduplication_token"] = record.Token,
                     ["deduplicate_blocks_in_dependent_materialized_views"] = "1",
                     // The views' aggregate tables would merge equal keys within each inserted block: the views'
-                    // GROUP BY already made their keys unique, so that pass is pure cost (about a third of the
-                    // insert's CPU time, docs/BENCHMARKS.md).
+                    // GROUP BY already made their keys unique, so that pass is pure cost (about a quarter of the
+                    // insert's CPU time when every row is a group of its own, docs/BENCHMARKS.md).
                     ["optimize_on_insert"] = "0",
                 }, ct).ConfigureAwait(false);
             return true;
