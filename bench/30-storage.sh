@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# Storage: sustained insert of correlated requests into chDB through the writer (rows/s, with the
-# batch size), and median latency of the dashboard queries on 10 million generated http_logs rows.
+# Storage: sustained insert of correlated requests into chDB through the writer (rows/s and rows per
+# CPU-second, per batch size; 50,000 clients = nearly every row its own aggregate group, 1,000 clients
+# = a few busy clients), where one insert's time goes (storage-insert-paths: encode, RowBinary vs
+# Native parsing, table and view work, the engine's own INSERT SELECT), and median latency of the
+# dashboard queries on 10 million generated http_logs rows.
 # $1 = repository root, $2 = output directory. Prints ROW| lines.
 set -euo pipefail
 root="$1"
@@ -9,8 +12,11 @@ out="$2"
 dotnet build "$root/bench/Ja4.Bench/Ja4.Bench.csproj" -c Release --nologo -v quiet >&2
 bench="$root/bench/Ja4.Bench/bin/Release/net10.0/Ja4.Bench.dll"
 cd "$root"
-for batch in 50000 200000; do
-  dotnet "$bench" storage-ingest --rows "${JA4_BENCH_INGEST_ROWS:-2000000}" --batch "$batch" --data "$out/storage-ingest"
+rows="${JA4_BENCH_INGEST_ROWS:-2000000}"
+for batch in 50000 200000 1000000; do
+  dotnet "$bench" storage-ingest --rows "$rows" --batch "$batch" --data "$out/storage-ingest"
 done
+dotnet "$bench" storage-ingest --rows "$rows" --batch 200000 --clients 1000 --data "$out/storage-ingest"
+dotnet "$bench" storage-insert-paths --rows 100000 --repeat 3 --data "$out/storage-insert-paths"
 dotnet "$bench" storage-queries --rows "${JA4_BENCH_QUERY_ROWS:-10000000}" --data "$out/storage-queries"
-rm -rf "$out/storage-ingest" "$out/storage-queries"
+rm -rf "$out/storage-ingest" "$out/storage-insert-paths" "$out/storage-queries"

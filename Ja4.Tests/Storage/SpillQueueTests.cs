@@ -108,4 +108,29 @@ public sealed class SpillQueueTests : IDisposable
         Assert.Equal(SpillAppend.Stored, q.Append(Record(4)));
         Assert.Equal([2UL, 3UL, 4UL], DrainAll(q).Select(r => r.Sequence));
     }
+
+    [Fact]
+    public void Each_record_keeps_its_payload_format_and_an_unknown_format_is_corrupt()
+    {
+        using (var q = Open(segment: 1 << 20))
+        {
+            q.Append(Record(1) with { Format = InsertFormat.Native });
+            q.Append(Record(2));
+            q.Append(Record(3));
+        }
+        var file = Directory.GetFiles(_dir, "*.spill").Single();
+        var bytes = File.ReadAllBytes(file);
+        Assert.Equal((byte)InsertFormat.Native, bytes[6]);
+        Assert.Equal((byte)InsertFormat.RowBinary, bytes[SpillQueue.HeaderSize + 1000 + 6]);
+        // Record 3 claims format 9, with a checksum that matches: still refused.
+        var third = 2 * (SpillQueue.HeaderSize + 1000);
+        bytes[third + 6] = 9;
+        var crc = SpillQueue.Crc(bytes.AsSpan(third + 4, 28), bytes.AsSpan(third + SpillQueue.HeaderSize, 1000));
+        BitConverter.GetBytes(crc).CopyTo(bytes, third + 32);
+        File.WriteAllBytes(file, bytes);
+        using var reopened = Open(segment: 1 << 20);
+        var records = DrainAll(reopened);
+        Assert.Equal([InsertFormat.Native, InsertFormat.RowBinary], records.Select(r => r.Format));
+        Assert.Equal(1, reopened.CorruptRecords);
+    }
 }

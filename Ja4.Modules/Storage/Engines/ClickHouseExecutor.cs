@@ -10,8 +10,8 @@ namespace Ja4.Modules.Storage.Engines;
 /// <summary>
 /// A ClickHouse server (or cluster node) over HTTP through ClickHouse.Driver. Parameters are
 /// sent as the server's <c>param_*</c> values, never spliced into the SQL; inserts post the
-/// encoded rows as they are (<c>INSERT ... FORMAT RowBinary</c>). Thread-safe: the client pools
-/// HTTP connections.
+/// encoded batch as it is (<c>INSERT ... FORMAT Native</c>, the same block the embedded engine
+/// takes). Thread-safe: the client pools HTTP connections.
 /// </summary>
 public sealed class ClickHouseExecutor : IStoreExecutor
 {

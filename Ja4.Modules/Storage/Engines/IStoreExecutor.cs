@@ -15,7 +15,7 @@ public interface IStoreExecutor : IAsyncDisposable
         string format = "TabSeparated", CancellationToken cancellationToken = default);
 
     /// <summary>
-    /// Inserts rows encoded in <paramref name="format"/> (e.g. <c>RowBinary</c>) into
+    /// Inserts rows encoded in <paramref name="format"/> (e.g. <c>Native</c>, <c>RowBinary</c>) into
     /// <paramref name="table"/> (qualified name) with the given columns and insert settings.
     /// </summary>
     /// <returns>Rows written as the engine reports them (materialized views included), or -1 when unknown.</returns>

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 
 namespace Ja4.Modules.Storage.Writer;
 
-/// <summary>One batch in the spill queue: its table, row count, dedup token and RowBinary payload.</summary>
-public sealed record SpillRecord(StoreTable Table, int Rows, ulong RunId, ulong Sequence, ReadOnlyMemory<byte> Payload)
+/// <summary>One batch in the spill queue: its table, row count, dedup token and payload in <paramref name="Format"/>.</summary>
+public sealed record SpillRecord(StoreTable Table, int Rows, ulong RunId, ulong Sequence, ReadOnlyMemory<byte> Payload,
+    InsertFormat Format = InsertFormat.RowBinary)
 {
     /// <summary>The insert deduplication token: a replayed batch is written at most once.</summary>
     public string Token => string.Create(CultureInfo.InvariantCulture, $"{RunId:x16}-{Sequence}");
@@ -27,7 +28,8 @@ public enum SpillAppend
 /// <summary>
 /// The on-disk spill queue: append-only segment files (<c>0000…0001.spill</c>) of checksummed
 /// records, fsynced per batch, read back in order. A record is a 36-byte header (magic, table,
-/// version, rows, payload length, run id, sequence, CRC-32C of header and payload) and its payload.
+/// version, payload format (0 RowBinary, as written before Native existed; 1 Native), rows,
+/// payload length, run id, sequence, CRC-32C of header and payload) and its payload.
 /// A torn or corrupt tail (a write that never completed its fsync, so never acknowledged) is cut
 /// off and counted. Used by one writer loop: not thread-safe.
 /// </summary>
@@ -265,7 +267,7 @@ public sealed class SpillQueue : IDisposable
         stream.ReadExactly(header);
         var payloadLength = BinaryPrimitives.ReadInt32LittleEndian(header[12..]);
         if (BinaryPrimitives.ReadUInt32LittleEndian(header) != Magic || header[5] != FormatVersion || payloadLength < 0
-            || length - offset - HeaderSize < payloadLength)
+            || !Enum.IsDefined((InsertFormat)header[6]) || length - offset - HeaderSize < payloadLength)
         {
             corrupt = true;
             return null;
@@ -280,7 +282,8 @@ public sealed class SpillQueue : IDisposable
         }
         next = offset + HeaderSize + payloadLength;
         return new SpillRecord((StoreTable)header[4], BinaryPrimitives.ReadInt32LittleEndian(header[8..]),
-            BinaryPrimitives.ReadUInt64LittleEndian(header[16..]), BinaryPrimitives.ReadUInt64LittleEndian(header[24..]), payload);
+            BinaryPrimitives.ReadUInt64LittleEndian(header[16..]), BinaryPrimitives.ReadUInt64LittleEndian(header[24..]), payload,
+            (InsertFormat)header[6]);
     }
 
     internal static void EncodeHeader(Span<byte> header, SpillRecord record)
@@ -288,7 +291,7 @@ public sealed class SpillQueue : IDisposable
         BinaryPrimitives.WriteUInt32LittleEndian(header, Magic);
         header[4] = (byte)record.Table;
         header[5] = FormatVersion;
-        header[6] = 0;
+        header[6] = (byte)record.Format;
         header[7] = 0;
         BinaryPrimitives.WriteInt32LittleEndian(header[8..], record.Rows);
         BinaryPrimitives.WriteInt32LittleEndian(header[12..], record.Payload.Length);

@@ -9,7 +9,8 @@ namespace Ja4.Modules.Storage.Writer;
 
 /// <summary>
 /// Writes correlated requests to <c>http_logs</c> and ClientHellos to <c>tls_handshakes</c> in
-/// RowBinary batches closed by row count or age. A batch whose insert fails after a few
+/// batches closed by row count or age, each one <c>Native</c> block (column-oriented: the engine
+/// reads it without parsing rows). A batch whose insert fails after a few
 /// attempts goes to the on-disk spill queue; while the queue holds anything, new batches are
 /// appended behind it so that order is kept, and the queue is replayed oldest first. Every insert
 /// carries a deduplication token, so a batch replayed twice (a crash between the insert and
@@ -31,6 +32,7 @@ public sealed class StorageWriter : BackgroundService
     private ulong _sequence;
     private readonly Batch _http;
     private readonly Batch _tls;
+    private readonly ByteBuffer _encoded = new(1 << 20);
     private DateTimeOffset _nextReplayAt;
     private TimeSpan _replayDelay;
     private bool _spillFullReported;
@@ -60,8 +62,8 @@ public sealed class StorageWriter : BackgroundService
         _logger = logger;
         _ensureSchema = ensureSchema;
         _schemaReady = ensureSchema is null;
-        _http = new Batch(StoreTable.HttpLogs, metrics);
-        _tls = new Batch(StoreTable.TlsHandshakes, metrics);
+        _http = new Batch(new HttpLogsBlock(), metrics);
+        _tls = new Batch(new TlsHandshakesBlock(), metrics);
         _replayDelay = options.RetryDelay;
         _durable = metrics.Counter("ja4_storage_rows_durable_total", "Rows acknowledged: in the store or fsynced in the spill queue.");
         _retries = metrics.Counter("ja4_storage_insert_retries_total", "Insert attempts repeated after a failure.");
@@ -95,12 +97,12 @@ public sealed class StorageWriter : BackgroundService
                 var now = _time.GetUtcNow();
                 foreach (var b in new[] { _http, _tls })
                 {
-                    if (b.Rows.Rows >= _options.BatchSize || b.Rows.Rows > 0 && now - b.OpenedAt >= batchAge)
+                    if (b.Block.Rows >= _options.BatchSize || b.Block.Rows > 0 && now - b.OpenedAt >= batchAge)
                     {
                         await FlushAsync(b, shuttingDown: false, stoppingToken).ConfigureAwait(false);
                     }
                 }
-                if (Completed(_requests) && Completed(_handshakes) && _http.Rows.Rows == 0 && _tls.Rows.Rows == 0)
+                if (Completed(_requests) && Completed(_handshakes) && _http.Block.Rows == 0 && _tls.Block.Rows == 0)
                 {
                     if (!_spill.HasRecords)
                     {
@@ -128,7 +130,7 @@ public sealed class StorageWriter : BackgroundService
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         foreach (var b in new[] { _http, _tls })
         {
-            if (b.Rows.Rows > 0)
+            if (b.Block.Rows > 0)
             {
                 await FlushAsync(b, shuttingDown: true, deadline.Token).ConfigureAwait(false);
             }
@@ -147,19 +149,19 @@ public sealed class StorageWriter : BackgroundService
         }
         var max = limit > 0 ? limit : _options.BatchSize;
         var any = false;
-        while (batch.Rows.Rows < max && reader.TryRead(out var item))
+        while (batch.Block.Rows < max && reader.TryRead(out var item))
         {
-            if (batch.Rows.Rows == 0)
+            if (batch.Block.Rows == 0)
             {
                 batch.OpenedAt = _time.GetUtcNow();
             }
             switch (item)
             {
                 case CorrelatedRequest c:
-                    TableRows.Write(batch.Rows, c);
+                    ((HttpLogsBlock)batch.Block).Add(c);
                     break;
                 case TlsClientHello h:
-                    TableRows.Write(batch.Rows, h);
+                    ((TlsHandshakesBlock)batch.Block).Add(h);
                     break;
             }
             any = true;
@@ -173,7 +175,7 @@ public sealed class StorageWriter : BackgroundService
         var wake = TimeSpan.FromSeconds(1);
         foreach (var b in new[] { _http, _tls })
         {
-            if (b.Rows.Rows > 0)
+            if (b.Block.Rows > 0)
             {
                 var left = b.OpenedAt + _options.BatchAge - now;
                 wake = left < wake ? left : wake;
@@ -204,8 +206,10 @@ public sealed class StorageWriter : BackgroundService
         token.ThrowIfCancellationRequested();
     }
 
-    private async Task<bool> TryInsertAsync(StoreTable table, ReadOnlyMemory<byte> payload, int rows, string token, int attempt, CancellationToken ct)
+    private async Task<bool> TryInsertAsync(SpillRecord record, int attempt, CancellationToken ct)
     {
+        var table = record.Table;
+        var rows = record.Rows;
         try
         {
             if (!_schemaReady)
@@ -213,12 +217,16 @@ public sealed class StorageWriter : BackgroundService
                 await _ensureSchema!(ct).ConfigureAwait(false);
                 _schemaReady = true;
             }
-            await _store.InsertAsync(_options.Database + "." + TableRows.TableName(table), TableRows.Columns(table), "RowBinary",
-                payload, new Dictionary<string, string>
+            await _store.InsertAsync(_options.Database + "." + TableBlock.TableName(table), TableBlock.Columns(table),
+                record.Format.ToString(), record.Payload, new Dictionary<string, string>
                 {
                     ["insert_deduplicate"] = "1",
-                    ["insert_deduplication_token"] = token,
+                    ["insert_deduplication_token"] = record.Token,
                     ["deduplicate_blocks_in_dependent_materialized_views"] = "1",
+                    // The views' aggregate tables would merge equal keys within each inserted block: the views'
+                    // GROUP BY already made their keys unique, so that pass is pure cost (about a quarter of the
+                    // insert's CPU time when every row is a group of its own, docs/BENCHMARKS.md).
+                    ["optimize_on_insert"] = "0",
                 }, ct).ConfigureAwait(false);
             return true;
         }
@@ -227,16 +235,18 @@ public sealed class StorageWriter : BackgroundService
                                        || e is OperationCanceledException && !ct.IsCancellationRequested)
         {
             _insertErrors.Increment();
-            StorageLog.InsertFailed(_logger, rows, TableRows.TableName(table), attempt, e.Message);
+            StorageLog.InsertFailed(_logger, rows, TableBlock.TableName(table), attempt, e.Message);
             return false;
         }
     }
 
     private async Task FlushAsync(Batch batch, bool shuttingDown, CancellationToken ct)
     {
-        var rows = batch.Rows.Rows;
-        var record = new SpillRecord(batch.Table, rows, _runId, ++_sequence, batch.Rows.Memory.ToArray());
-        batch.Rows.Clear();
+        var rows = batch.Block.Rows;
+        _encoded.Clear();
+        batch.Block.Encode(_encoded);
+        batch.Block.Clear();
+        var record = new SpillRecord(batch.Block.Table, rows, _runId, ++_sequence, _encoded.Memory.ToArray(), InsertFormat.Native);
         if (!_spill.HasRecords)
         {
             var delay = _options.RetryDelay;
@@ -256,7 +266,7 @@ public sealed class StorageWriter : BackgroundService
                     }
                     delay = Min(delay * 2, _options.RetryMaxDelay);
                 }
-                if (await TryInsertAsync(record.Table, record.Payload, rows, record.Token, attempt, CancellationToken.None).ConfigureAwait(false))
+                if (await TryInsertAsync(record, attempt, CancellationToken.None).ConfigureAwait(false))
                 {
                     batch.Written.Add(rows);
                     batch.Batches.Increment();
@@ -280,7 +290,7 @@ public sealed class StorageWriter : BackgroundService
                 _spilledRows.Add(record.Rows);
                 _spilledBytes.Add(record.Payload.Length + SpillQueue.HeaderSize);
                 _durable.Add(record.Rows);
-                StorageLog.Spilled(_logger, record.Rows, TableRows.TableName(record.Table), _spill.Bytes);
+                StorageLog.Spilled(_logger, record.Rows, TableBlock.TableName(record.Table), _spill.Bytes);
                 _spillFullReported = false;
                 return;
             }
@@ -302,7 +312,7 @@ public sealed class StorageWriter : BackgroundService
             {
                 await ReplayAsync(ct, force: true).ConfigureAwait(false);
             }
-            else if (await TryInsertAsync(record.Table, record.Payload, record.Rows, record.Token, 0, CancellationToken.None).ConfigureAwait(false))
+            else if (await TryInsertAsync(record, 0, CancellationToken.None).ConfigureAwait(false))
             {
                 (record.Table == StoreTable.HttpLogs ? _http : _tls).Written.Add(record.Rows);
                 _durable.Add(record.Rows);
@@ -334,7 +344,7 @@ public sealed class StorageWriter : BackgroundService
                 }
                 return;
             }
-            if (!await TryInsertAsync(record.Table, record.Payload, record.Rows, record.Token, 0, CancellationToken.None).ConfigureAwait(false))
+            if (!await TryInsertAsync(record, 0, CancellationToken.None).ConfigureAwait(false))
             {
                 _nextReplayAt = _time.GetUtcNow() + _replayDelay;
                 _replayDelay = Min(_replayDelay * 2, _options.RetryMaxDelay);
@@ -373,14 +383,13 @@ public sealed class StorageWriter : BackgroundService
         _spill.Dispose();
     }
 
-    private sealed class Batch(StoreTable table, Ja4Metrics metrics)
+    private sealed class Batch(TableBlock block, Ja4Metrics metrics)
     {
-        public StoreTable Table { get; } = table;
-        public RowBinaryBuffer Rows { get; } = new(1 << 20);
+        public TableBlock Block { get; } = block;
         public DateTimeOffset OpenedAt { get; set; }
         public Counter Written { get; } = metrics.Counter("ja4_storage_rows_written_total", "Rows written to the store.",
-            ("table", TableRows.TableName(table)));
+            ("table", TableBlock.TableName(block.Table)));
         public Counter Batches { get; } = metrics.Counter("ja4_storage_batches_total", "Batches written to the store.",
-            ("table", TableRows.TableName(table)));
+            ("table", TableBlock.TableName(block.Table)));
     }
 }

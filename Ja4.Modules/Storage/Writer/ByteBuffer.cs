@@ -6,27 +6,25 @@ using System.Text;
 namespace Ja4.Modules.Storage.Writer;
 
 /// <summary>
-/// A growable buffer of rows in ClickHouse's <c>RowBinary</c> input format: little-endian
-/// numbers, LEB128 lengths before strings and arrays, IPv6 as 16 bytes in network order.
+/// A growable byte buffer with the value encodings ClickHouse's binary formats share
+/// (<c>Native</c> column data, <c>RowBinary</c>): little-endian numbers, unsigned LEB128 lengths
+/// before strings, IPv6 as 16 bytes in network order.
 /// </summary>
-public sealed class RowBinaryBuffer
+public sealed class ByteBuffer
 {
     private byte[] _buffer;
     private int _length;
 
-    public RowBinaryBuffer(int capacity = 1 << 16) => _buffer = new byte[Math.Max(capacity, 256)];
+    public ByteBuffer(int capacity = 1 << 16) => _buffer = new byte[Math.Max(capacity, 256)];
 
     public int Length => _length;
-    public int Rows { get; private set; }
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
+    public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, _length);
 
-    public void EndRow() => Rows++;
+    public void Clear() => _length = 0;
 
-    public void Clear()
-    {
-        _length = 0;
-        Rows = 0;
-    }
+    /// <summary>Appends bytes as they are.</summary>
+    public void Bytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Take(bytes.Length));
 
     private Span<byte> Take(int count)
     {
@@ -82,15 +80,6 @@ public sealed class RowBinaryBuffer
         Encoding.UTF8.GetBytes(s, Take(count));
     }
 
-    /// <summary><c>DateTime64(6)</c>: microseconds since the Unix epoch.</summary>
-    public void DateTime64Micro(DateTimeOffset t) => Int64((t.UtcTicks - System.DateTime.UnixEpoch.Ticks) / 10);
-
-    /// <summary><c>DateTime64(3)</c>: milliseconds since the Unix epoch.</summary>
-    public void DateTime64Milli(DateTimeOffset t) => Int64(t.ToUnixTimeMilliseconds());
-
-    /// <summary><c>DateTime</c>: seconds since the Unix epoch.</summary>
-    public void DateTime(DateTimeOffset t) => UInt32((uint)Math.Clamp(t.ToUnixTimeSeconds(), 0, uint.MaxValue));
-
     /// <summary><c>IPv6</c>; an IPv4 address is stored IPv4-mapped (::ffff:a.b.c.d).</summary>
     public void IPv6(IPAddress? address)
     {
@@ -109,14 +98,5 @@ public sealed class RowBinaryBuffer
             return;
         }
         address.TryWriteBytes(span, out _);
-    }
-
-    public void StringArray(IReadOnlyList<string> items)
-    {
-        VarUInt((ulong)items.Count);
-        foreach (var s in items)
-        {
-            String(s);
-        }
     }
 }
