@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Ja4.Modules.Capture.Decoding;
 using Ja4.Modules.Core.Events;
@@ -211,6 +212,7 @@ public sealed class TcpHelloReassembler
                 var message = TlsRecordScanner.CopyMessage(flow.Data, messageLength);
                 var key = flow.Key;
                 _flows.Remove(flow);
+                flow.Release();
                 Track(key, now);
                 return message;
             }
@@ -250,6 +252,7 @@ public sealed class TcpHelloReassembler
     private void GiveUp(TcpFlow flow, GiveUpReason reason)
     {
         _flows.Remove(flow);
+        flow.Release();
         _counters.GiveUp(reason).Increment();
     }
 
@@ -300,17 +303,41 @@ public sealed class TcpHelloReassembler
 
         public ReadOnlySpan<byte> Data => _buffer.AsSpan(0, Length);
 
+        /// <summary>
+        /// Appends in-order bytes. The buffer comes from the shared pool (a flow lives from its SYN
+        /// to its hello, so buffers are reused by the next connections) and goes back in
+        /// <see cref="Release"/>.
+        /// </summary>
         public void Append(ReadOnlySpan<byte> data)
         {
             if (Length + data.Length > _buffer.Length)
             {
-                var grown = new byte[Math.Max(Length + data.Length, Math.Max(2048, _buffer.Length * 2))];
+                var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Length + data.Length, Math.Max(2048, _buffer.Length * 2)));
                 _buffer.AsSpan(0, Length).CopyTo(grown);
+                ReturnBuffer();
                 _buffer = grown;
             }
             data.CopyTo(_buffer.AsSpan(Length));
             Length += data.Length;
             NextSeq += (uint)data.Length;
+        }
+
+        /// <summary>Gives the buffer back to the pool once the flow has left the table.</summary>
+        public void Release()
+        {
+            ReturnBuffer();
+            _buffer = [];
+            Length = 0;
+            _pending = null;
+            PendingBytes = 0;
+        }
+
+        private void ReturnBuffer()
+        {
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
         }
 
         public void AddPending(uint seq, ReadOnlySpan<byte> data)
