@@ -21,12 +21,12 @@ public sealed class IngestPacedMeasurement : IMeasurement
 
     public async Task<int> RunAsync(string[] args)
     {
-        var socketPath = Arg(args, "--socket") ?? throw new ArgumentException("--socket PATH is required");
-        var pid = int.Parse(Arg(args, "--pid") ?? throw new ArgumentException("--pid PID is required"), CultureInfo.InvariantCulture);
-        var rate = int.Parse(Arg(args, "--rate") ?? "10000", CultureInfo.InvariantCulture);
-        var seconds = double.Parse(Arg(args, "--seconds") ?? "10", CultureInfo.InvariantCulture);
-        var connections = int.Parse(Arg(args, "--connections") ?? "2", CultureInfo.InvariantCulture);
-        var batch = int.Parse(Arg(args, "--batch") ?? "100", CultureInfo.InvariantCulture);
+        var socketPath = IngestSinkMeasurement.Arg(args, "--socket") ?? throw new ArgumentException("--socket PATH is required");
+        var pid = int.Parse(IngestSinkMeasurement.Arg(args, "--pid") ?? throw new ArgumentException("--pid PID is required"), CultureInfo.InvariantCulture);
+        var rate = int.Parse(IngestSinkMeasurement.Arg(args, "--rate") ?? "10000", CultureInfo.InvariantCulture);
+        var seconds = double.Parse(IngestSinkMeasurement.Arg(args, "--seconds") ?? "10", CultureInfo.InvariantCulture);
+        var connections = int.Parse(IngestSinkMeasurement.Arg(args, "--connections") ?? "2", CultureInfo.InvariantCulture);
+        var batch = int.Parse(IngestSinkMeasurement.Arg(args, "--batch") ?? "100", CultureInfo.InvariantCulture);
 
         var records = RecordCorpus.Generate(20_000, seed: 1);
         var messages = Enumerable.Range(0, records.Length / batch)
@@ -74,11 +74,5 @@ public sealed class IngestPacedMeasurement : IMeasurement
         // Fields after the command: state is index 0, utime index 11, stime index 12 (clock ticks).
         var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
         return ticks / 100.0;
-    }
-
-    private static string? Arg(string[] args, string name)
-    {
-        var i = Array.IndexOf(args, name);
-        return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
     }
 }
