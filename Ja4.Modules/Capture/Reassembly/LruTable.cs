@@ -22,7 +22,10 @@ public sealed class LruTable<T> where T : LruEntry
     private readonly Dictionary<FlowId, T> _map;
     private readonly IntrusiveList<LruEntry> _recency = new();
 
-    public LruTable(int capacityHint) => _map = new Dictionary<FlowId, T>(Math.Min(capacityHint, 4096));
+    /// <param name="capacityHint">Expected entries (the dictionary starts at most 4,096 large).</param>
+    /// <param name="comparer">Flow equality; <see cref="ConnectionComparer"/> for a table of connections.</param>
+    public LruTable(int capacityHint, IEqualityComparer<FlowId>? comparer = null) =>
+        _map = new Dictionary<FlowId, T>(Math.Min(capacityHint, 4096), comparer);
 
     public int Count => _map.Count;
 

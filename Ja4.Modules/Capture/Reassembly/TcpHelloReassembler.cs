@@ -46,7 +46,8 @@ public sealed class TcpHelloReassembler
         _limits = limits;
         _counters = counters;
         _flows = new LruTable<TcpFlow>(limits.MaxFlows);
-        _connections = new LruTable<TrackedConnection>(limits.MaxTrackedConnections);
+        // One lookup finds a tracked connection from a packet of either direction.
+        _connections = new LruTable<TrackedConnection>(limits.MaxTrackedConnections, ConnectionComparer.Instance);
         _flowIdleTicks = limits.FlowIdleTimeout.Ticks;
         _connectionIdleTicks = limits.ConnectionIdleTimeout.Ticks;
     }
@@ -258,7 +259,7 @@ public sealed class TcpHelloReassembler
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsTracked(in FlowId id) =>
-        _connections.Count > 0 && (_connections.TryGet(id, out _) || _connections.TryGet(id.Reverse(), out _));
+        _connections.Count > 0 && _connections.TryGet(id, out _);
 
     private void Track(in FlowId clientToServer, long now)
     {
@@ -277,7 +278,7 @@ public sealed class TcpHelloReassembler
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TrackActivity(in FlowId id, byte flags, long now, ref ClosedConnection? closed)
     {
-        if (!_connections.TryGet(id, out var connection) && !_connections.TryGet(id.Reverse(), out connection))
+        if (!_connections.TryGet(id, out var connection))
         {
             return;
         }
