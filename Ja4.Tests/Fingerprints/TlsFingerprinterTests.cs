@@ -133,7 +133,7 @@ public sealed class TlsFingerprinterTests
         e.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
 
     /// <summary>Wire bytes of a hello whose JA4_ro and JA3 string are the given reference values.</summary>
-    private static byte[] Rebuild(JsonElement e, bool grease)
+    internal static byte[] Rebuild(JsonElement e, bool grease)
     {
         var ro = Str(e, "ja4_ro")!.Split('_');
         var ja3 = Str(e, "ja3_full")!.Split(',');
