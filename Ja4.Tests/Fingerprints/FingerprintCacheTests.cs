@@ -29,12 +29,7 @@ public sealed class FingerprintCacheTests
 
         foreach (var fp in new[] { first, second })
         {
-            Assert.Equal(Str(e, "ja4"), fp.Ja4);
-            Assert.Equal(Str(e, "ja4_r"), fp.Ja4R);
-            Assert.Equal(Str(e, "ja4_o"), fp.Ja4O);
-            Assert.Equal(Str(e, "ja4_ro"), fp.Ja4Ro);
-            Assert.Equal(Str(e, "ja3"), fp.Ja3);
-            Assert.Equal(Str(e, "ja3_full"), fp.Ja3Full);
+            AssertReference(e, fp);
             Assert.Equal(TlsFingerprinter.Compute(plain!, transport).Alpn, fp.Alpn);
         }
         Assert.Same(first.Ja4, second.Ja4);
