@@ -52,7 +52,9 @@ chmod -R a+rX "$work/htdocs"
 
 # The daemon side: the real HttpIngest listener and a consumer that counts.
 daemon_socket="$work/sock/reqin.sock"
-dotnet "$dll" ingest-sink --socket "$daemon_socket" --group www-data > "$out/21-apache-sink.log" 2>&1 &
+# Thread-pool spinning off, as in the daemon's runtimeconfig (Ja4.Host.csproj).
+DOTNET_ThreadPool_UnfairSemaphoreSpinLimit=0 \
+  dotnet "$dll" ingest-sink --socket "$daemon_socket" --group www-data > "$out/21-apache-sink.log" 2>&1 &
 sink_pid=$!
 pids+=("$sink_pid")
 wait_socket "$daemon_socket"

@@ -135,11 +135,12 @@ public sealed class FingerprintCommand : ICommand
 
         public void Flush()
         {
-            if (_buffer.Length > 0)
+            // Chunk by chunk: one 64K-character string per flush would be a large-object allocation.
+            foreach (var chunk in _buffer.GetChunks())
             {
-                writer.Write(_buffer.ToString());
-                _buffer.Clear();
+                writer.Write(chunk.Span);
             }
+            _buffer.Clear();
             writer.Flush();
         }
     }

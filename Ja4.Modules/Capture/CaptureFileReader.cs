@@ -1,6 +1,7 @@
 using Ja4.Modules.Capture.Decoding;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
+using Ja4.Modules.Fingerprints;
 using SharpPcap;
 using SharpPcap.LibPcap;
 
@@ -22,6 +23,7 @@ public sealed class CaptureFileReader : IDisposable
 
     private readonly string _path;
     private readonly HelloExtractor _extractor;
+    private readonly FingerprintCache _fingerprints = new();
 
     public CaptureFileReader(string path, CaptureOptions? options = null, CaptureCounters? counters = null)
     {
@@ -53,7 +55,7 @@ public sealed class CaptureFileReader : IDisposable
     {
         foreach (var captured in ReadHellos())
         {
-            if (HelloFingerprinting.ToEvent(captured, Counters, out _) is { } e)
+            if (HelloFingerprinting.ToEvent(captured, Counters, out _, _fingerprints) is { } e)
             {
                 yield return e;
             }
@@ -93,26 +95,38 @@ public sealed class CaptureFileReader : IDisposable
             {
                 throw new CaptureFileException($"{_path}: link type {LinkType} is not supported (Ethernet, Linux SLL/SLL2, raw IP and BSD loopback are)");
             }
-            var header = IntPtr.Zero;
-            var data = IntPtr.Zero;
-            while (true)
+            var handle = device.Handle;
+            var added = false;
+            try
             {
-                var status = device.GetNextPacketPointers(ref header, ref data);
-                if (status == (int)GetPacketStatus.NoRemainingPackets)
+                handle.DangerousAddRef(ref added);
+                var pcap = handle.DangerousGetHandle();
+                while (true)
                 {
-                    yield break;
+                    var status = PcapRecord.Next(pcap, out var header, out var data);
+                    if (status == PcapRecord.NoRemainingPackets)
+                    {
+                        yield break;
+                    }
+                    if (status != PcapRecord.PacketRead)
+                    {
+                        throw new CaptureFileException(ReadError(device.LastError));
+                    }
+                    Packets++;
+                    var frame = PcapRecord.Data(header, data);
+                    BytesRead += frame.Length + RecordOverhead;
+                    var ticks = PcapRecord.TimestampTicks(header);
+                    if (_extractor.Process(LinkType, frame, ticks, out var hello, out _) && hello is not null)
+                    {
+                        yield return hello;
+                    }
                 }
-                if (status != (int)GetPacketStatus.PacketRead)
+            }
+            finally
+            {
+                if (added)
                 {
-                    throw new CaptureFileException(ReadError(device.LastError));
-                }
-                Packets++;
-                var frame = PcapRecord.Data(header, data);
-                BytesRead += frame.Length + RecordOverhead;
-                var ticks = PcapRecord.TimestampTicks(header);
-                if (_extractor.Process(LinkType, frame, ticks, out var hello, out _) && hello is not null)
-                {
-                    yield return hello;
+                    handle.DangerousRelease();
                 }
             }
         }

@@ -2,6 +2,7 @@ using Ja4.Modules.Core.Filtering;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Fingerprints;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -190,12 +191,16 @@ public sealed class CaptureWorker : BackgroundService
         // that shutdown and timers are honoured even when no packet arrives.
         device.NonBlockingMode = true;
         var fd = PcapPoll.SelectableFd(device.Handle);
+        var handle = device.Handle;
+        var added = false;
         try
         {
+            handle.DangerousAddRef(ref added);
+            var pcap = handle.DangerousGetHandle();
             while (!stoppingToken.IsCancellationRequested)
             {
-                var status = device.GetNextPacketPointers(ref header, ref data);
-                if (status == (int)GetPacketStatus.PacketRead)
+                var status = PcapRecord.Next(pcap, out header, out data);
+                if (status == PcapRecord.PacketRead)
                 {
                     var ticks = PcapRecord.TimestampTicks(header);
                     if (extractor.Process(linkType, PcapRecord.Data(header, data), ticks, out var hello, out var closed))
@@ -207,7 +212,7 @@ public sealed class CaptureWorker : BackgroundService
                         continue;
                     }
                 }
-                else if (status == (int)GetPacketStatus.ReadTimeout)
+                else if (status == PcapRecord.ReadTimeout)
                 {
                     PcapPoll.WaitReadable(fd, ReadTimeoutMs);
                 }
@@ -232,6 +237,10 @@ public sealed class CaptureWorker : BackgroundService
         }
         finally
         {
+            if (added)
+            {
+                handle.DangerousRelease();
+            }
             ReportStats(device, extractor, lastDropped);
             CaptureLog.Stopped(_logger, _options.Interface, _counters.Packets.Value, _counters.TcpHellos.Value + _counters.QuicHellos.Value);
             device.Close();
@@ -239,13 +248,14 @@ public sealed class CaptureWorker : BackgroundService
     }
 
     private long _parseFailures;
+    private readonly FingerprintCache _fingerprints = new();
     private IpFilterGate _filter = IpFilter.AllowAll.For(ModuleNames.Capture);
 
     private void Publish(CapturedHello? captured, Reassembly.ClosedConnection? closed, long ticks)
     {
         if (captured is not null)
         {
-            var e = HelloFingerprinting.ToEvent(captured, _counters, out var error);
+            var e = HelloFingerprinting.ToEvent(captured, _counters, out var error, _fingerprints);
             if (e is null)
             {
                 // Rate-limited: the first few, then every 1000th.

@@ -1,3 +1,4 @@
+using Ja4.Modules.Core.Collections;
 using Ja4.Modules.Core.Events;
 
 namespace Ja4.Modules.Correlation;
@@ -36,8 +37,8 @@ public sealed class ConnectionTable
     private readonly CorrelationMetrics _metrics;
 
     private readonly Dictionary<FlowKey, Entry> _entries;
-    private readonly EntryList _open = new();
-    private readonly EntryList _closed = new();
+    private readonly IntrusiveList<Entry> _open = new();
+    private readonly IntrusiveList<Entry> _closed = new();
 
     private readonly Dictionary<FlowKey, Pending> _pendingByKey;
     private readonly Queue<Pending> _pendingFifo = new();
@@ -498,7 +499,7 @@ public sealed class ConnectionTable
         }
     }
 
-    private static void Enqueue(EntryList list, Entry entry)
+    private static void Enqueue(IntrusiveList<Entry> list, Entry entry)
     {
         entry.QueuedAt = entry.Stamp;
         list.AddLast(entry);
@@ -552,7 +553,7 @@ public sealed class ConnectionTable
         public bool SawFirstRequest;
     }
 
-    private sealed class Entry(FlowKey key, Generation current)
+    private sealed class Entry(FlowKey key, Generation current) : IntrusiveListNode<Entry>
     {
         public readonly FlowKey Key = key;
         public Generation Current = current;
@@ -562,8 +563,6 @@ public sealed class ConnectionTable
         /// <summary>The <see cref="Stamp"/> when the entry was put at the tail of its list.</summary>
         public long QueuedAt;
         public bool InClosedList;
-        public Entry? Prev;
-        public Entry? Next;
     }
 
     private sealed class Pending(HttpRequest request, FlowKey key, long deadline)
@@ -578,49 +577,6 @@ public sealed class ConnectionTable
     }
 
     private readonly record struct Tombstone(long Start, long End, long Sequence);
-
-    /// <summary>Intrusive doubly linked list, oldest first: O(1) append and removal.</summary>
-    private sealed class EntryList
-    {
-        public Entry? Head;
-        private Entry? _tail;
-
-        public void AddLast(Entry e)
-        {
-            e.Prev = _tail;
-            e.Next = null;
-            if (_tail is null)
-            {
-                Head = e;
-            }
-            else
-            {
-                _tail.Next = e;
-            }
-            _tail = e;
-        }
-
-        public void Remove(Entry e)
-        {
-            if (e.Prev is null)
-            {
-                Head = e.Next;
-            }
-            else
-            {
-                e.Prev.Next = e.Next;
-            }
-            if (e.Next is null)
-            {
-                _tail = e.Prev;
-            }
-            else
-            {
-                e.Next.Prev = e.Prev;
-            }
-            e.Prev = e.Next = null;
-        }
-    }
 }
 
 /// <summary>Equality of flow keys without the record's generic comparers (hot path).</summary>

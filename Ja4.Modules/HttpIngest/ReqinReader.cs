@@ -14,11 +14,17 @@ namespace Ja4.Modules.HttpIngest;
 /// epoll-waiting reader, ~1 µs without). So while records flow, this reader never sleeps on the
 /// sockets: it drains every connection without blocking, sleeps about
 /// <see cref="BusyInterval"/>, and drains again, which batches a millisecond of records per
-/// wake-up and leaves nobody on the sockets' wait queues for Apache to wake. Only after
-/// <see cref="IdleRounds"/> empty rounds does it block in <c>poll()</c> on all of them (and on an
+/// wake-up and leaves nobody on the sockets' wait queues for Apache to wake. After
+/// <see cref="IdleRounds"/> empty rounds it blocks in <c>poll()</c> on all of them (and on an
 /// eventfd that signals a new connection or the stop), which costs one wake-up when traffic
 /// resumes. The accepted sockets are never used with async operations, so they are never
 /// registered with the runtime's epoll either.
+/// </para>
+/// <para>
+/// Since the module batches (one message per ~64 KiB or per flush interval), messages arrive tens
+/// of milliseconds apart even on a busy server: waiting for the next one in <c>poll()</c> costs a
+/// sender one wake-up per batch, while sleeping through the gap a millisecond at a time cost this
+/// thread a wake-up per millisecond. So it blocks after two empty rounds.
 /// </para>
 /// </summary>
 [SupportedOSPlatform("linux")]
@@ -28,7 +34,7 @@ internal sealed partial class ReqinReader
     internal static readonly TimeSpan BusyInterval = TimeSpan.FromMilliseconds(1);
 
     /// <summary>Empty rounds before blocking in poll().</summary>
-    internal const int IdleRounds = 20;
+    internal const int IdleRounds = 2;
 
     /// <summary>Messages read from one connection per round, so one busy child cannot starve the others.</summary>
     private const int DrainBatch = 4096;

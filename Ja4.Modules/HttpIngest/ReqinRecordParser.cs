@@ -63,6 +63,12 @@ public sealed class ReqinRecordParser
 
     private readonly bool _computeSignature;
     private readonly Utf8StringCache _cache = new();
+    /// <summary>
+    /// Short header values (Accept, Accept-Encoding, Accept-Language, Sec-Fetch-*, Host, ...)
+    /// repeat across clients: shared instances save a string per header per record. Apart from
+    /// the names, so that a flood of distinct values cannot push the names out.
+    /// </summary>
+    private readonly Utf8StringCache _values = new();
     private readonly IpCache _clientIps = new();
     private readonly IpCache _serverIps = new();
     private readonly SignatureCache _signatures = new();
@@ -402,7 +408,10 @@ public sealed class ReqinRecordParser
         return reader.TokenType == JsonTokenType.Number && reader.TryGetInt64(out value);
     }
 
-    private bool TryString(ref Utf8JsonReader reader, bool cached, [NotNullWhen(true)] out string? value)
+    private bool TryString(ref Utf8JsonReader reader, bool cached, [NotNullWhen(true)] out string? value) =>
+        TryString(ref reader, cached ? _cache : null, out value);
+
+    private static bool TryString(ref Utf8JsonReader reader, Utf8StringCache? cache, [NotNullWhen(true)] out string? value)
     {
         value = null;
         if (reader.TokenType != JsonTokenType.String)
@@ -415,7 +424,7 @@ public sealed class ReqinRecordParser
             return true;
         }
         var span = reader.ValueSpan;
-        value = cached ? _cache.Get(span) : StrictUtf8.GetString(span);
+        value = cache is not null ? cache.Get(span) : StrictUtf8.GetString(span);
         return true;
     }
 
@@ -440,7 +449,7 @@ public sealed class ReqinRecordParser
         {
             if (reader.TokenType != JsonTokenType.StartArray || !reader.Read()
                 || !TryString(ref reader, cached: true, out var name) || !reader.Read()
-                || !TryString(ref reader, cached: false, out var value) || !reader.Read()
+                || !TryString(ref reader, _values, out var value) || !reader.Read()
                 || reader.TokenType != JsonTokenType.EndArray)
             {
                 return false;

@@ -40,6 +40,8 @@ internal sealed class ReqinSocketListener : BackgroundService
     private Socket? _listener;
     private ReqinReader? _reader;
     private readonly IpFilterGate _filter;
+    /// <summary>Records of the message being handled (reader thread only).</summary>
+    private readonly List<HttpRequest> _batch = new(256);
 
     public ReqinSocketListener(IOptions<HttpIngestOptions> options, EventPipeline pipeline, Ja4Metrics metrics,
         ILogger<ReqinSocketListener> log, TimeProvider time, IpFilter? ipFilter = null)
@@ -163,6 +165,10 @@ internal sealed class ReqinSocketListener : BackgroundService
     /// One message, on the reader thread: one record, or several separated by <c>\n</c> (the
     /// module batches; a record never contains a raw newline). Empty lines are skipped.
     /// </summary>
+    /// <remarks>
+    /// The records of one message are published together after it is parsed: a consumer waiting
+    /// on the channel is then woken once per batch, not once per record it catches up with.
+    /// </remarks>
     private void Handle(ReadOnlySpan<byte> message, ReqinRecordParser parser)
     {
         _metrics.Bytes.Add(message.Length);
@@ -181,10 +187,15 @@ internal sealed class ReqinSocketListener : BackgroundService
             }
             if (newline < 0)
             {
-                return;
+                break;
             }
             message = message[(newline + 1)..];
         }
+        foreach (var request in _batch)
+        {
+            _outlet.TryPublish(request);
+        }
+        _batch.Clear();
     }
 
     private void HandleRecord(ReadOnlySpan<byte> record, ReqinRecordParser parser)
@@ -202,7 +213,7 @@ internal sealed class ReqinSocketListener : BackgroundService
         // Health checks, monitoring probes and internal scanners the operator left out.
         if (_filter.Admit(request.Flow.ClientIp))
         {
-            _outlet.TryPublish(request);
+            _batch.Add(request);
         }
     }
 

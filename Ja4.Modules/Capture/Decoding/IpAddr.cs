@@ -101,3 +101,25 @@ public readonly struct FlowId : IEquatable<FlowId>
 
     public override string ToString() => $"{Src}:{SrcPort} -> {Dst}:{DstPort}";
 }
+
+/// <summary>
+/// Compares flows as connections: a flow equals itself and its reverse, so that a table of
+/// connections finds a packet of either direction with one lookup.
+/// </summary>
+public sealed class ConnectionComparer : IEqualityComparer<FlowId>
+{
+    public static readonly ConnectionComparer Instance = new();
+
+    public bool Equals(FlowId a, FlowId b) =>
+        a.Equals(b) || (a.SrcPort == b.DstPort && a.DstPort == b.SrcPort && a.Src.Equals(b.Dst) && a.Dst.Equals(b.Src));
+
+    /// <summary>Symmetric in the two endpoints (a sum of one hash per endpoint).</summary>
+    public int GetHashCode(FlowId f)
+    {
+        var h = Endpoint(f.Src, f.SrcPort) + Endpoint(f.Dst, f.DstPort);
+        return (int)(h ^ (h >> 32));
+    }
+
+    private static ulong Endpoint(IpAddr a, ushort port) =>
+        (a.Low ^ (a.High * 0xC2B2AE3D27D4EB4FUL) ^ port) * 0x9E3779B97F4A7C15UL;
+}

@@ -1,14 +1,12 @@
 using System.Runtime.CompilerServices;
 using Ja4.Modules.Capture.Decoding;
+using Ja4.Modules.Core.Collections;
 
 namespace Ja4.Modules.Capture.Reassembly;
 
 /// <summary>An entry of an <see cref="LruTable{T}"/>: intrusive links, key and last activity time.</summary>
-public abstract class LruEntry
+public abstract class LruEntry : IntrusiveListNode<LruEntry>
 {
-    internal LruEntry? Previous;
-    internal LruEntry? Next;
-    internal bool Linked;
     public FlowId Key { get; internal set; }
     /// <summary>Last activity, in ticks of the packet clock.</summary>
     public long LastActivity { get; internal set; }
@@ -22,10 +20,12 @@ public abstract class LruEntry
 public sealed class LruTable<T> where T : LruEntry
 {
     private readonly Dictionary<FlowId, T> _map;
-    private LruEntry? _head;
-    private LruEntry? _tail;
+    private readonly IntrusiveList<LruEntry> _recency = new();
 
-    public LruTable(int capacityHint) => _map = new Dictionary<FlowId, T>(Math.Min(capacityHint, 4096));
+    /// <param name="capacityHint">Expected entries (the dictionary starts at most 4,096 large).</param>
+    /// <param name="comparer">Flow equality; <see cref="ConnectionComparer"/> for a table of connections.</param>
+    public LruTable(int capacityHint, IEqualityComparer<FlowId>? comparer = null) =>
+        _map = new Dictionary<FlowId, T>(Math.Min(capacityHint, 4096), comparer);
 
     public int Count => _map.Count;
 
@@ -33,14 +33,14 @@ public sealed class LruTable<T> where T : LruEntry
     public bool TryGet(in FlowId key, out T entry) => _map.TryGetValue(key, out entry!);
 
     /// <summary>The least recently active entry, or null.</summary>
-    public T? Oldest => (T?)_head;
+    public T? Oldest => (T?)_recency.Head;
 
     public void Add(in FlowId key, T entry, long now)
     {
         entry.Key = key;
         entry.LastActivity = now;
         _map.Add(key, entry);
-        Append(entry);
+        _recency.AddLast(entry);
     }
 
     /// <summary>Marks activity: moves the entry to the young end.</summary>
@@ -48,62 +48,18 @@ public sealed class LruTable<T> where T : LruEntry
     public void Touch(T entry, long now)
     {
         entry.LastActivity = Math.Max(entry.LastActivity, now);
-        if (_tail == entry)
-        {
-            return;
-        }
-        Unlink(entry);
-        Append(entry);
+        _recency.MoveToEnd(entry);
     }
 
     public void Remove(T entry)
     {
-        if (!entry.Linked)
+        if (!_recency.Contains(entry))
         {
             return;
         }
         _map.Remove(entry.Key);
-        Unlink(entry);
+        _recency.Remove(entry);
     }
 
     public IEnumerable<T> Entries => _map.Values;
-
-    private void Append(LruEntry e)
-    {
-        e.Previous = _tail;
-        e.Next = null;
-        if (_tail is null)
-        {
-            _head = e;
-        }
-        else
-        {
-            _tail.Next = e;
-        }
-        _tail = e;
-        e.Linked = true;
-    }
-
-    private void Unlink(LruEntry e)
-    {
-        if (e.Previous is null)
-        {
-            _head = e.Next;
-        }
-        else
-        {
-            e.Previous.Next = e.Next;
-        }
-        if (e.Next is null)
-        {
-            _tail = e.Previous;
-        }
-        else
-        {
-            e.Next.Previous = e.Previous;
-        }
-        e.Previous = null;
-        e.Next = null;
-        e.Linked = false;
-    }
 }

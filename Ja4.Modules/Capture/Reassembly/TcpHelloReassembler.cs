@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Runtime.CompilerServices;
 using Ja4.Modules.Capture.Decoding;
 using Ja4.Modules.Core.Events;
@@ -45,7 +46,8 @@ public sealed class TcpHelloReassembler
         _limits = limits;
         _counters = counters;
         _flows = new LruTable<TcpFlow>(limits.MaxFlows);
-        _connections = new LruTable<TrackedConnection>(limits.MaxTrackedConnections);
+        // One lookup finds a tracked connection from a packet of either direction.
+        _connections = new LruTable<TrackedConnection>(limits.MaxTrackedConnections, ConnectionComparer.Instance);
         _flowIdleTicks = limits.FlowIdleTimeout.Ticks;
         _connectionIdleTicks = limits.ConnectionIdleTimeout.Ticks;
     }
@@ -211,6 +213,7 @@ public sealed class TcpHelloReassembler
                 var message = TlsRecordScanner.CopyMessage(flow.Data, messageLength);
                 var key = flow.Key;
                 _flows.Remove(flow);
+                flow.Release();
                 Track(key, now);
                 return message;
             }
@@ -250,12 +253,13 @@ public sealed class TcpHelloReassembler
     private void GiveUp(TcpFlow flow, GiveUpReason reason)
     {
         _flows.Remove(flow);
+        flow.Release();
         _counters.GiveUp(reason).Increment();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private bool IsTracked(in FlowId id) =>
-        _connections.Count > 0 && (_connections.TryGet(id, out _) || _connections.TryGet(id.Reverse(), out _));
+        _connections.Count > 0 && _connections.TryGet(id, out _);
 
     private void Track(in FlowId clientToServer, long now)
     {
@@ -274,7 +278,7 @@ public sealed class TcpHelloReassembler
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void TrackActivity(in FlowId id, byte flags, long now, ref ClosedConnection? closed)
     {
-        if (!_connections.TryGet(id, out var connection) && !_connections.TryGet(id.Reverse(), out connection))
+        if (!_connections.TryGet(id, out var connection))
         {
             return;
         }
@@ -300,17 +304,41 @@ public sealed class TcpHelloReassembler
 
         public ReadOnlySpan<byte> Data => _buffer.AsSpan(0, Length);
 
+        /// <summary>
+        /// Appends in-order bytes. The buffer comes from the shared pool (a flow lives from its SYN
+        /// to its hello, so buffers are reused by the next connections) and goes back in
+        /// <see cref="Release"/>.
+        /// </summary>
         public void Append(ReadOnlySpan<byte> data)
         {
             if (Length + data.Length > _buffer.Length)
             {
-                var grown = new byte[Math.Max(Length + data.Length, Math.Max(2048, _buffer.Length * 2))];
+                var grown = ArrayPool<byte>.Shared.Rent(Math.Max(Length + data.Length, Math.Max(2048, _buffer.Length * 2)));
                 _buffer.AsSpan(0, Length).CopyTo(grown);
+                ReturnBuffer();
                 _buffer = grown;
             }
             data.CopyTo(_buffer.AsSpan(Length));
             Length += data.Length;
             NextSeq += (uint)data.Length;
+        }
+
+        /// <summary>Gives the buffer back to the pool once the flow has left the table.</summary>
+        public void Release()
+        {
+            ReturnBuffer();
+            _buffer = [];
+            Length = 0;
+            _pending = null;
+            PendingBytes = 0;
+        }
+
+        private void ReturnBuffer()
+        {
+            if (_buffer.Length > 0)
+            {
+                ArrayPool<byte>.Shared.Return(_buffer);
+            }
         }
 
         public void AddPending(uint seq, ReadOnlySpan<byte> data)

@@ -59,11 +59,16 @@ public sealed class FileReadMeasurement : IMeasurement
         }
         var extract = sw.Elapsed;
         sw.Restart();
+        var allocated0 = GC.GetTotalAllocatedBytes(precise: true);
+        var gen0 = GC.CollectionCount(0);
         using (var reader = new CaptureFileReader(path))
         {
             reader.ReadEvents().LongCount();
         }
         var events = sw.Elapsed;
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - allocated0;
+        Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"read+extract+fingerprint allocated {allocated / 1e6:0.0} MB ({(double)allocated / Math.Max(1, hellos):0} bytes per hello), {GC.CollectionCount(0) - gen0} gen0 collections"));
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{packets} packets, {hellos} hellos: libpcap read {read.TotalMilliseconds:0} ms, read+extract {extract.TotalMilliseconds:0} ms, read+extract+fingerprint {events.TotalMilliseconds:0} ms (CPU time)"));
         return Task.FromResult(0);

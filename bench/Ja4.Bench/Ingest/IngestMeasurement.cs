@@ -164,7 +164,7 @@ public sealed class IngestSinkMeasurement : IMeasurement
         return 0;
     }
 
-    private static string? Arg(string[] args, string name)
+    internal static string? Arg(string[] args, string name)
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
