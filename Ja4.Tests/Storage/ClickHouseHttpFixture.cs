@@ -106,6 +106,7 @@ public sealed partial class ClickHouseHttpFixture(string dataPath) : IAsyncDispo
         context.Response.Headers["X-ClickHouse-Timezone"] = "UTC";
         context.Response.Headers["X-ClickHouse-Format"] = format;
         await using var connection = ChdbExecutor.Open(dataPath);
+        connection.ParametersAreEscaped = true;
         try
         {
             foreach (var (name, value) in settings)

@@ -131,7 +131,7 @@ public sealed class ChdbExecutor : IStoreExecutor
 
     private unsafe byte[] Query(byte[] q, IReadOnlyDictionary<string, string>? parameters, string format)
     {
-        using var p = new NativeParams(parameters);
+        using var p = new NativeParams(parameters, !ParametersAreEscaped);
         var f = Encoding.UTF8.GetBytes(format);
         IntPtr result;
         fixed (byte* qp = q)
@@ -185,6 +185,38 @@ public sealed class ChdbExecutor : IStoreExecutor
         if (settings is { Count: > 0 })
         {
             sb.Append(" SETTINGS ").AppendJoin(", ", settings.Select(kv => $"{kv.Key} = '{EscapeLiteral(kv.Value)}'"));
+        }
+        return sb.ToString();
+    }
+
+    /// <summary>
+    /// True when parameter values already come in the engine's escaped text form (the ClickHouse
+    /// HTTP interface's <c>param_*</c> values, as the test fixture receives them); false (the default)
+    /// escapes them here, so that a value holding a backslash, tab or line feed arrives unchanged.
+    /// </summary>
+    internal bool ParametersAreEscaped { get; set; }
+
+    /// <summary>
+    /// A parameter value in the escaped text form the engine reads parameters in: backslash, tab,
+    /// line feed and carriage return are written as escape sequences.
+    /// </summary>
+    internal static string EscapeParameter(string value)
+    {
+        if (value.AsSpan().IndexOfAny("\\\t\n\r") < 0)
+        {
+            return value;
+        }
+        var sb = new StringBuilder(value.Length + 8);
+        foreach (var c in value)
+        {
+            _ = c switch
+            {
+                '\\' => sb.Append("\\\\"),
+                '\t' => sb.Append("\\t"),
+                '\n' => sb.Append("\\n"),
+                '\r' => sb.Append("\\r"),
+                _ => sb.Append(c),
+            };
         }
         return sb.ToString();
     }
@@ -302,7 +334,7 @@ public sealed class ChdbExecutor : IStoreExecutor
 
     private unsafe IntPtr StartStream(string sql, IReadOnlyDictionary<string, string>? parameters, string format)
     {
-        using var p = new NativeParams(parameters);
+        using var p = new NativeParams(parameters, !ParametersAreEscaped);
         var q = Encoding.UTF8.GetBytes(sql);
         var f = Encoding.UTF8.GetBytes(format);
         IntPtr result;
@@ -406,14 +438,15 @@ public sealed class ChdbExecutor : IStoreExecutor
     {
         private readonly IntPtr _block;
 
-        public NativeParams(IReadOnlyDictionary<string, string>? parameters)
+        public NativeParams(IReadOnlyDictionary<string, string>? parameters, bool escape)
         {
             Count = parameters?.Count ?? 0;
             if (Count == 0)
             {
                 return;
             }
-            var encoded = parameters!.Select(kv => (Encoding.UTF8.GetBytes(kv.Key), Encoding.UTF8.GetBytes(kv.Value))).ToArray();
+            var encoded = parameters!.Select(kv => (Encoding.UTF8.GetBytes(kv.Key),
+                Encoding.UTF8.GetBytes(escape ? EscapeParameter(kv.Value) : kv.Value))).ToArray();
             var bytes = encoded.Sum(e => e.Item1.Length + e.Item2.Length) + Count * 4 * sizeof(IntPtr);
             _block = Marshal.AllocHGlobal(bytes);
             var ptrs = (IntPtr*)_block;
