@@ -7,7 +7,7 @@ namespace Ja4.Modules.Detection;
 internal static partial class DetectionLog
 {
     [LoggerMessage(1, LogLevel.Information, "Detection run: {Entities} entities from {Requests} requests in {WindowStart:o}..{WindowEnd:o}, {Anomalies} anomalies, {Campaigns} campaigns, model {Model} ({Retrained})")]
-    public static partial void RunCompleted(ILogger logger, int entities, int requests, DateTimeOffset windowStart, DateTimeOffset windowEnd,
+    public static partial void RunCompleted(ILogger logger, int entities, long requests, DateTimeOffset windowStart, DateTimeOffset windowEnd,
         int anomalies, int campaigns, string model, string retrained);
 
     [LoggerMessage(2, LogLevel.Information, "Loaded isolation forest from {Path} ({Trees} trees, {Features} features)")]
