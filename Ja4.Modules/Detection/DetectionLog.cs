@@ -34,4 +34,10 @@ internal static partial class DetectionLog
 
     [LoggerMessage(9, LogLevel.Warning, "Anomaly events dropped: the anomaly channel is full or has no consumer ({Count} this run)")]
     public static partial void AnomaliesDropped(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Warning, "Alert sink {Sink} gave up on the anomaly of {ClientIp}: {Reason}")]
+    public static partial void AlertFailed(ILogger logger, string sink, string clientIp, string reason);
+
+    [LoggerMessage(11, LogLevel.Information, "Detection features from {Source}; alert sinks: {Sinks}")]
+    public static partial void Started(ILogger logger, string source, string sinks);
 }

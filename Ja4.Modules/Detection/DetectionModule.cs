@@ -1,6 +1,8 @@
 using System.Net;
+using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Options;
 using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Detection.Alerts;
 using Ja4.Modules.Detection.Features;
 using Ja4.Modules.Detection.KnownFingerprints;
 using Ja4.Modules.Detection.Model;
@@ -51,7 +53,32 @@ public static class DetectionModule
         services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DetectionWorker>(sp,
             sp.GetService<DetectionStoreWriter>() is { } w ? [w] : []));
         services.AddHostedService(sp => sp.GetRequiredService<DetectionWorker>());
+        services.AddHostedService<DetectionFeedWorker>();
+        AddAlertSinks(services);
         return services;
+    }
+
+    private static void AddAlertSinks(IServiceCollection services)
+    {
+        services.AddSingleton<IReadOnlyList<IAlertSink>>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<DetectionOptions>>().Value.Alerts;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ja4.Modules.Detection.Alerts");
+            var sinks = new List<IAlertSink>();
+            if (o.Webhook.Enabled)
+            {
+                sinks.Add(new WebhookAlertSink(o.Webhook, sp.GetRequiredService<TimeProvider>(), logger));
+            }
+            if (o.Syslog.Enabled)
+            {
+                sinks.Add(new SyslogAlertSink(o.Syslog, logger));
+            }
+            DetectionLog.Started(logger, sp.GetRequiredService<IFeatureSource>().Name,
+                sinks.Count == 0 ? "none" : string.Join(", ", sinks.Select(s => s.Name)));
+            return sinks;
+        });
+        services.AddHostedService(sp => new AlertWorker(sp.GetRequiredService<EventPipeline>(),
+            sp.GetRequiredService<IReadOnlyList<IAlertSink>>(), sp.GetRequiredService<Ja4Metrics>()));
     }
 
     /// <summary>The engine settings of the options.</summary>
