@@ -41,7 +41,9 @@ public static class DetectionApi
     public static WebApplication MapDetectionApi(this WebApplication app)
     {
         ArgumentNullException.ThrowIfNull(app);
-        if (app.Services.GetService<DetectionWorker>() is null)
+        // Asks whether the module registered its worker without building it (building reads the
+        // options, whose problems the host reports later, all at once).
+        if (app.Services.GetService<IServiceProviderIsService>()?.IsService(typeof(DetectionWorker)) != true)
         {
             return app;
         }
