@@ -29,7 +29,7 @@ public static class FeatureSql
             (
                 SELECT
                     time,
-                    replaceRegexpOne(IPv6NumToString(client_ip), '^::ffff:([0-9.]+)$', '\\1') AS ip,
+                    client_ip AS ip,
                     if(match_status = 'matched', ja4, '') AS ja4,
                     lower(replaceRegexpOne(if(host = '', req_tls_sni, host), ':[0-9]+$', '')) AS host,
                     path, method, status, bytes_sent, protocol, header_signature AS sig, header_values,
@@ -112,7 +112,7 @@ public static class FeatureSql
                 SELECT *, dense_rank() OVER (ORDER BY ja4_requests DESC, ja4 ASC) - 1 AS ja4_rank FROM populations
             )
         SELECT
-            e.ip AS client_ip, e.ja4 AS ja4, e.host AS host,
+            replaceRegexpOne(IPv6NumToString(e.ip), '^::ffff:([0-9.]+)$', '\\1') AS client_ip, e.ja4 AS ja4, e.host AS host,
             toUnixTimestamp64Micro(e.first_seen) AS first_seen, toUnixTimestamp64Micro(e.last_seen) AS last_seen, e.n AS requests,
             e.log_request_rate, e.log_distinct_paths, e.path_entropy, e.static_ratio,
             e.status_4xx_ratio, e.status_5xx_ratio, e.status_401_403_ratio, e.non_get_ratio,
@@ -129,6 +129,6 @@ public static class FeatureSql
         FROM ranked AS e
         INNER JOIN per_ja4_paths AS p ON p.ja4 = e.ja4
         INNER JOIN per_sig AS s ON s.sig = e.top_sig
-        ORDER BY first_seen, e.ip, e.ja4, e.host
+        ORDER BY first_seen, client_ip, e.ja4, e.host
         """;
 }
