@@ -14,4 +14,4 @@ run forest-timing "$root" 100000 20
 run detection-quality "$root" 2027 evaluation
 run detection-run "$root" 17000
 "$root/scripts/fetch-chdb.sh" >/dev/null
-run detection-run-store "$root" 17000
+(cd "$root" && run detection-run-store "$root" 17000)

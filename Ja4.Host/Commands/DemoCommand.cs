@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Ja4.Modules.Detection.Simulation;
 using Ja4.Modules.Storage;
 using Ja4.Modules.Storage.Engines;
@@ -28,16 +30,18 @@ public sealed class DemoCommand : ICommand
           --requests N    about how many requests in all (default: 120000)
           --seed-only     seed and run detection, then exit without starting the daemon
           --urls URL      dashboard listen URLs (default: http://127.0.0.1:8080)
-          --config FILE   base configuration (default: appsettings.json beside the executable)
 
-        Afterwards: ja4 sql "SELECT threat_level, count() FROM ja4.ml_detected_anomalies GROUP BY 1"
-        with Modules:Storage:DataPath pointing at DIR/clickhouse (or JA4_Modules__Storage__DataPath).
+        The daemon's configuration is written to DIR/appsettings.demo.json;
+        'ja4 run --config DIR/appsettings.demo.json' reopens the demonstration later.
+
+        Afterwards: ja4 sql --config DIR/appsettings.demo.json "SELECT threat_level, count()
+        FROM ja4.ml_detected_anomalies GROUP BY 1".
 
         """;
 
     public async Task<int> RunAsync(string[] args, CancellationToken cancellationToken)
     {
-        var reader = new ArgReader(args, ["--data", "--hours", "--seed", "--requests", "--urls", "--config"], ["--seed-only"]);
+        var reader = new ArgReader(args, ["--data", "--hours", "--seed", "--requests", "--urls"], ["--seed-only"]);
         if (reader.Positionals.Count > 0)
         {
             throw new UsageException($"unexpected argument '{reader.Positionals[0]}'");
@@ -73,51 +77,42 @@ public sealed class DemoCommand : ICommand
             $"seeded {storage.DataPath} (database {storage.Database}): {result.HttpLogs} http_logs rows, {result.TlsHandshakes} tls_handshakes rows, {result.KnownFingerprints} known fingerprints, {result.Start:yyyy-MM-dd HH:mm}..{result.End:HH:mm} UTC"));
         Console.Out.WriteLine(string.Create(inv,
             $"detection: {result.DetectionRuns} runs, {result.Scores} scores, {result.Anomalies} anomalies, {result.Campaigns} campaigns"));
+
+        // The daemon's configuration for this store, kept beside it: `ja4 run --config` on it later
+        // reopens the demonstration.
+        var urls = reader.Value("--urls") ?? "http://127.0.0.1:8080";
+        var config = new JsonObject
+        {
+            ["Modules"] = new JsonObject
+            {
+                ["Storage"] = new JsonObject
+                {
+                    ["Enabled"] = true,
+                    ["Engine"] = "Chdb",
+                    ["DataPath"] = storage.DataPath,
+                    ["Database"] = storage.Database,
+                    ["SpillPath"] = storage.SpillPath,
+                    ["AdminSocketPath"] = storage.AdminSocketPath,
+                    ["AdminSocketGroup"] = "",
+                },
+                ["Detection"] = new JsonObject
+                {
+                    ["Enabled"] = true,
+                    ["ModelPath"] = Path.Combine(dir, "detection", "model.bin"),
+                    ["Dns"] = new JsonObject { ["Server"] = "none" },
+                },
+                ["Dashboard"] = new JsonObject { ["Enabled"] = true, ["Urls"] = urls },
+            },
+        };
+        var configPath = Path.Combine(dir, "appsettings.demo.json");
+        await File.WriteAllTextAsync(configPath, config.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), cancellationToken);
+        Console.Out.WriteLine($"configuration: {configPath}");
         if (reader.Flag("--seed-only"))
         {
             return Cli.Ok;
         }
-
-        var urls = reader.Value("--urls") ?? "http://127.0.0.1:8080";
-        var overrides = new Dictionary<string, string?>
-        {
-            ["Modules:Capture:Enabled"] = "false",
-            ["Modules:HttpIngest:Enabled"] = "false",
-            ["Modules:Correlation:Enabled"] = "false",
-            ["Modules:Storage:Enabled"] = "true",
-            ["Modules:Storage:Engine"] = "Chdb",
-            ["Modules:Storage:DataPath"] = storage.DataPath,
-            ["Modules:Storage:Database"] = storage.Database,
-            ["Modules:Storage:SpillPath"] = storage.SpillPath,
-            ["Modules:Storage:AdminSocketPath"] = storage.AdminSocketPath,
-            ["Modules:Storage:AdminSocketGroup"] = "",
-            ["Modules:Detection:Enabled"] = "true",
-            ["Modules:Detection:ModelPath"] = Path.Combine(dir, "detection", "model.bin"),
-            ["Modules:Detection:Dns:Server"] = "none",
-            ["Modules:Detection:Blocklist:Enabled"] = "false",
-            ["Modules:Dashboard:Enabled"] = "true",
-            ["Modules:Dashboard:Urls"] = urls,
-        };
-        var configuration = DaemonHost.LoadConfiguration(reader.Value("--config") ?? RunCommand.DefaultConfigPath(), overrides);
-        WebApplication app;
-        try
-        {
-            app = DaemonHost.Build(configuration);
-            DaemonHost.ValidateOptions(app.Services);
-            await app.StartAsync(cancellationToken);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            foreach (var line in DaemonHost.Explain(e))
-            {
-                Console.Error.WriteLine($"ja4 demo: {line}");
-            }
-            return Cli.Failure;
-        }
         Console.Out.WriteLine($"dashboard: {urls} (Ctrl-C stops)");
-        await app.WaitForShutdownAsync(cancellationToken);
-        await app.DisposeAsync();
-        return Cli.Ok;
+        return await new RunCommand().RunAsync(["--config", configPath], cancellationToken);
     }
 
     private static int Int(string name, string? text, int fallback, int min, int max)

@@ -19,8 +19,6 @@ public sealed partial class DetectionDemoTests : IDisposable
         {
             psi.ArgumentList.Add(a);
         }
-        psi.Environment["JA4_Modules__Storage__DataPath"] = Path.Combine(_dir, "clickhouse");
-        psi.Environment["JA4_Modules__Storage__AdminSocketPath"] = Path.Combine(_dir, "no-daemon.sock");
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
@@ -40,7 +38,8 @@ public sealed partial class DetectionDemoTests : IDisposable
 
     private async Task<long> CountAsync(string sql)
     {
-        var (exit, stdout, stderr) = await Ja4Async("sql", sql, "--format", "tsv");
+        // The configuration the demo wrote beside its store; no daemon runs, so the store is opened directly.
+        var (exit, stdout, stderr) = await Ja4Async("sql", sql, "--format", "tsv", "--config", Path.Combine(_dir, "appsettings.demo.json"));
         Assert.True(exit == 0, stderr);
         // tsv: a header line, then the value.
         return long.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture);

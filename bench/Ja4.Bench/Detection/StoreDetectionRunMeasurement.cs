@@ -29,14 +29,9 @@ public sealed class StoreDetectionRunMeasurement : IMeasurement
     {
         var root = args.Length > 0 ? args[0] : ".";
         var humans = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 17_000;
-        var mix = new SimulationMix
-        {
-            Humans = humans, Scrapers = humans / 25, CredentialStuffers = humans / 40, UaSpoofers = humans / 15,
-            RotatorCampaigns = 4, RotatorAddresses = humans / 100, LowAndSlow = humans / 30, GoodCrawlers = 20,
-        };
         var now = DateTimeOffset.UtcNow;
         var end = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
-        var traffic = TrafficSimulator.Generate(99, mix, end - TimeSpan.FromHours(1));
+        var traffic = TrafficSimulator.Generate(99, DetectionRunMeasurement.Mix(humans), end - TimeSpan.FromHours(1));
         var dir = Directory.CreateTempSubdirectory("ja4-bench-detection-").FullName;
         try
         {
