@@ -1,5 +1,6 @@
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Detection.Features;
+using Ja4.Modules.Detection.KnownFingerprints;
 using Ja4.Modules.Storage.Engines;
 using Ja4.Modules.Storage.Queries;
 
@@ -25,6 +26,11 @@ public sealed class DetectionStoreWriter(StorageQueries queries, IStoreExecutor 
         await queries.WriteCampaignsAsync(campaigns, writer, cancellationToken).ConfigureAwait(false);
         return new StoredCounts(scores.Length, scores.Count(s => s.IsAnomaly), campaigns.Length);
     }
+
+    /// <summary>Loads the known-fingerprint table into <c>known_fingerprints</c> (the dashboard's JA4 → application lookups).</summary>
+    public Task UpsertKnownFingerprintsAsync(KnownFingerprintTable known, CancellationToken cancellationToken) =>
+        queries.UpsertKnownFingerprintsAsync(known.All.Select(k => new Storage.Queries.KnownFingerprint(k.Ja4, k.Application, k.Library,
+            k.Device, k.Os, k.IsBrowser ? "browser" : "library", "shipped", k.Notes)).ToArray(), writer, cancellationToken);
 
     /// <summary>The stored form of a verdict; <c>features</c> holds the model's inputs by name.</summary>
     public static ScoreRecord ToScore(Verdicts.Verdict v, DetectionResult run, ThreatLevel alertLevel)

@@ -46,6 +46,7 @@ public sealed class DetectionWorker : BackgroundService
     private readonly Counter _scored;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private PeriodicTimer? _timer;
+    private bool _knownStored;
 
     public DetectionWorker(IOptions<DetectionOptions> options, DetectionEngine engine, DetectionEventBuffer buffer,
         IFeatureSource source, EventPipeline pipeline, Ja4Metrics metrics, TimeProvider time, ILogger<DetectionWorker> logger,
@@ -154,6 +155,11 @@ public sealed class DetectionWorker : BackgroundService
         }
         if (_storeWriter is not null)
         {
+            if (!_knownStored)
+            {
+                await _storeWriter.UpsertKnownFingerprintsAsync(_engine.Known, cancellationToken).ConfigureAwait(false);
+                _knownStored = true;
+            }
             await _storeWriter.WriteAsync(result, cancellationToken).ConfigureAwait(false);
         }
         var alerts = result.Verdicts.Where(v => v.Level >= _options.AlertLevel && v.Level > ThreatLevel.None).ToArray();

@@ -124,6 +124,8 @@ public sealed class DetectionApiTests(ChdbFixture fixture) : IDisposable
                 Hours = 1, Requests = 15_000, RunDetection = false, SchemaDirectory = SchemaDirectory,
                 KnownFingerprintsPath = Path.Combine(Corpus.RepositoryRoot, "data", "known-fingerprints.csv"),
             }, TimeProvider.System);
+            // The seeder loaded the table too: empty it, the daemon's first run must load it again.
+            await store.QueryAsync($"TRUNCATE TABLE {o.Database}.known_fingerprints");
             var settings = Settings("none");
             settings["Modules:Storage:Enabled"] = "true";
             settings["Modules:Storage:DataPath"] = o.DataPath;
@@ -144,6 +146,10 @@ public sealed class DetectionApiTests(ChdbFixture fixture) : IDisposable
             Assert.Equal(run.Anomalies, await CountAsync(store, o.Database + ".ml_detected_anomalies"));
             Assert.Equal(run.Campaigns, await CountAsync(store, o.Database + ".ml_campaigns"));
             Assert.True(run.Anomalies > 0);
+            // The first run loads the known-fingerprint table for the dashboard's lookups.
+            // One row per line of data/known-fingerprints.csv after its header (one JA4 each).
+            Assert.Equal(File.ReadLines(Path.Combine(Corpus.RepositoryRoot, "data", "known-fingerprints.csv")).Count() - 1,
+                await CountAsync(store, o.Database + ".known_fingerprints FINAL"));
         }
         finally
         {

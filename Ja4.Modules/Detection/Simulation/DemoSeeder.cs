@@ -98,8 +98,8 @@ public static class DemoSeeder
             options.KnownFingerprintsPath.Length > 0 ? options.KnownFingerprintsPath : Path.Combine(AppContext.BaseDirectory, "known-fingerprints.csv"),
             null);
         var queries = new StorageQueries(store, storage, time);
-        await queries.UpsertKnownFingerprintsAsync(known.All.Select(k => new Storage.Queries.KnownFingerprint(k.Ja4, k.Application, k.Library,
-            k.Device, k.Os, k.IsBrowser ? "browser" : "library", "shipped", k.Notes)).ToArray(), store, cancellationToken).ConfigureAwait(false);
+        var writer = new DetectionStoreWriter(queries, store, options.Detection.AlertLevel);
+        await writer.UpsertKnownFingerprintsAsync(known, cancellationToken).ConfigureAwait(false);
 
         int runs = 0;
         long scores = 0, anomalies = 0, campaigns = 0;
@@ -108,7 +108,6 @@ public static class DemoSeeder
             var settings = options.Detection;
             var engine = new DetectionEngine(settings, known, new ConsistencyRules(known), null);
             var source = new StoreFeatureSource(store, queries.TableName("http_logs"));
-            var writer = new DetectionStoreWriter(queries, store, settings.AlertLevel);
             for (var h = 1; h <= options.Hours; h++)
             {
                 var at = start + TimeSpan.FromHours(h);
