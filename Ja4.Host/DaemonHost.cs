@@ -78,6 +78,7 @@ public static class DaemonHost
             ResponseWriter = ReadinessReport.WriteAsync,
         });
         app.MapDashboard();
+        app.MapDetectionApi();
         return app;
     }
 

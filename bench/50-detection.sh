@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Detection benchmarks: Isolation Forest against scikit-learn (same 100,000 x 20 matrix, same run),
 # detection quality on labelled simulator traffic that the thresholds were not tuned on, and a whole
-# detection run over about a million requests. Receives the repository root ($1) and an output
+# detection run over about a million requests, in memory and as the daemon does it with storage on
+# (features by SQL over http_logs in chDB, ml_* writes; wall and CPU time). Receives the repository root ($1) and an output
 # directory ($2); prints ROW| lines.
 set -euo pipefail
 root="$1"
@@ -12,3 +13,5 @@ run() { dotnet "$bench/Ja4.Bench.dll" "$@"; }
 run forest-timing "$root" 100000 20
 run detection-quality "$root" 2027 evaluation
 run detection-run "$root" 17000
+"$root/scripts/fetch-chdb.sh" >/dev/null
+(cd "$root" && run detection-run-store "$root" 17000)

@@ -70,6 +70,9 @@ public sealed class DetectionEngine
         _crawlers = crawlers;
     }
 
+    /// <summary>The JA4 → client table the rules and bot names use.</summary>
+    public KnownFingerprintTable Known => _known;
+
     /// <summary>The current forest (null until trained or loaded).</summary>
     public IsolationForest? Model { get; set; }
 

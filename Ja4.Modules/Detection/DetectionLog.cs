@@ -7,7 +7,7 @@ namespace Ja4.Modules.Detection;
 internal static partial class DetectionLog
 {
     [LoggerMessage(1, LogLevel.Information, "Detection run: {Entities} entities from {Requests} requests in {WindowStart:o}..{WindowEnd:o}, {Anomalies} anomalies, {Campaigns} campaigns, model {Model} ({Retrained})")]
-    public static partial void RunCompleted(ILogger logger, int entities, int requests, DateTimeOffset windowStart, DateTimeOffset windowEnd,
+    public static partial void RunCompleted(ILogger logger, int entities, long requests, DateTimeOffset windowStart, DateTimeOffset windowEnd,
         int anomalies, int campaigns, string model, string retrained);
 
     [LoggerMessage(2, LogLevel.Information, "Loaded isolation forest from {Path} ({Trees} trees, {Features} features)")]
@@ -34,4 +34,10 @@ internal static partial class DetectionLog
 
     [LoggerMessage(9, LogLevel.Warning, "Anomaly events dropped: the anomaly channel is full or has no consumer ({Count} this run)")]
     public static partial void AnomaliesDropped(ILogger logger, int count);
+
+    [LoggerMessage(10, LogLevel.Warning, "Alert sink {Sink} gave up on the anomaly of {ClientIp}: {Reason}")]
+    public static partial void AlertFailed(ILogger logger, string sink, string clientIp, string reason);
+
+    [LoggerMessage(11, LogLevel.Information, "Detection features from {Source}; alert sinks: {Sinks}")]
+    public static partial void Started(ILogger logger, string source, string sinks);
 }

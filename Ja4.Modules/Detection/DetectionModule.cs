@@ -1,10 +1,15 @@
 using System.Net;
+using Ja4.Modules.Core.Metrics;
 using Ja4.Modules.Core.Options;
 using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Detection.Alerts;
+using Ja4.Modules.Detection.Features;
 using Ja4.Modules.Detection.KnownFingerprints;
 using Ja4.Modules.Detection.Model;
 using Ja4.Modules.Detection.Rules;
 using Ja4.Modules.Detection.Verdicts;
+using Ja4.Modules.Storage;
+using Ja4.Modules.Storage.Queries;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -33,9 +38,47 @@ public static class DetectionModule
             return new DetectionEngine(Settings(o), known, new ConsistencyRules(known, o.RuleWeights, o.RuleMinShare),
                 new CrawlerVerifier(Resolver(o.Dns, time), time, o.Dns.CacheFor));
         });
-        services.AddSingleton<DetectionWorker>();
+        if (ModuleNames.IsEnabled(configuration, ModuleNames.Storage))
+        {
+            // Storage on: features come from http_logs and the outcome goes to the ml_* tables.
+            services.AddSingleton<IFeatureSource>(sp => new StoreFeatureSource(sp.GetRequiredService<StorageStore>().Reader,
+                sp.GetRequiredService<StorageQueries>().TableName("http_logs")));
+            services.AddSingleton(sp => new DetectionStoreWriter(sp.GetRequiredService<StorageQueries>(),
+                sp.GetRequiredService<StorageStore>().Writer, sp.GetRequiredService<IOptions<DetectionOptions>>().Value.AlertLevel));
+        }
+        else
+        {
+            services.AddSingleton<IFeatureSource>(sp => new BufferFeatureSource(sp.GetRequiredService<DetectionEventBuffer>()));
+        }
+        services.AddSingleton(sp => ActivatorUtilities.CreateInstance<DetectionWorker>(sp,
+            sp.GetService<DetectionStoreWriter>() is { } w ? [w] : []));
         services.AddHostedService(sp => sp.GetRequiredService<DetectionWorker>());
+        services.AddHostedService<DetectionFeedWorker>();
+        AddAlertSinks(services);
         return services;
+    }
+
+    private static void AddAlertSinks(IServiceCollection services)
+    {
+        services.AddSingleton<IReadOnlyList<IAlertSink>>(sp =>
+        {
+            var o = sp.GetRequiredService<IOptions<DetectionOptions>>().Value.Alerts;
+            var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ja4.Modules.Detection.Alerts");
+            var sinks = new List<IAlertSink>();
+            if (o.Webhook.Enabled)
+            {
+                sinks.Add(new WebhookAlertSink(o.Webhook, sp.GetRequiredService<TimeProvider>(), logger));
+            }
+            if (o.Syslog.Enabled)
+            {
+                sinks.Add(new SyslogAlertSink(o.Syslog, logger));
+            }
+            DetectionLog.Started(logger, sp.GetRequiredService<IFeatureSource>().Name,
+                sinks.Count == 0 ? "none" : string.Join(", ", sinks.Select(s => s.Name)));
+            return sinks;
+        });
+        services.AddHostedService(sp => new AlertWorker(sp.GetRequiredService<EventPipeline>(),
+            sp.GetRequiredService<IReadOnlyList<IAlertSink>>(), sp.GetRequiredService<Ja4Metrics>()));
     }
 
     /// <summary>The engine settings of the options.</summary>

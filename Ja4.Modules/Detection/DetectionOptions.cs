@@ -1,6 +1,7 @@
 using System.ComponentModel.DataAnnotations;
 using System.Net;
 using Ja4.Modules.Core.Events;
+using Ja4.Modules.Detection.Alerts;
 using Ja4.Modules.Detection.Rules;
 using Microsoft.Extensions.Options;
 
@@ -76,6 +77,9 @@ public sealed class DetectionOptions
 
     /// <summary>Blocklist files.</summary>
     public DetectionBlocklistOptions Blocklist { get; set; } = new();
+
+    /// <summary>Alert sinks (webhook, syslog), off by default.</summary>
+    public DetectionAlertOptions Alerts { get; set; } = new();
 
     /// <summary>Most requests kept in memory for the in-memory feature path; older ones are dropped and counted. Default: 2000000.</summary>
     [Range(1_000, 100_000_000)]
@@ -216,6 +220,28 @@ internal sealed class DetectionOptionsValidator : IValidateOptions<DetectionOpti
         if (o.Blocklist.Level == ThreatLevel.None)
         {
             errors.Add("Modules:Detection:Blocklist:Level must be Low, Medium, High or Critical");
+        }
+        var webhook = o.Alerts.Webhook;
+        if (webhook.Enabled && !(Uri.TryCreate(webhook.Url, UriKind.Absolute, out var url) && url.Scheme is "http" or "https"))
+        {
+            errors.Add("Modules:Detection:Alerts:Webhook:Url must be an http:// or https:// URL when the webhook is enabled");
+        }
+        if (webhook.Timeout <= TimeSpan.Zero || webhook.RetryDelay < TimeSpan.Zero || webhook.MaxRetryDelay < webhook.RetryDelay)
+        {
+            errors.Add("Modules:Detection:Alerts:Webhook: Timeout must be positive and 0 <= RetryDelay <= MaxRetryDelay");
+        }
+        var syslog = o.Alerts.Syslog;
+        if (syslog.Enabled && syslog.Transport == SyslogTransport.Unix && string.IsNullOrWhiteSpace(syslog.SocketPath))
+        {
+            errors.Add("Modules:Detection:Alerts:Syslog:SocketPath is required when Transport is Unix");
+        }
+        if (syslog.Enabled && syslog.Transport != SyslogTransport.Unix && string.IsNullOrWhiteSpace(syslog.Host))
+        {
+            errors.Add("Modules:Detection:Alerts:Syslog:Host is required when Transport is Udp or Tcp");
+        }
+        if (syslog.AppName.Length is 0 or > 48 || syslog.AppName.Any(c => c is <= ' ' or > '~'))
+        {
+            errors.Add("Modules:Detection:Alerts:Syslog:AppName must be 1-48 printable ASCII characters without spaces");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

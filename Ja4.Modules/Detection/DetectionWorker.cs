@@ -10,17 +10,33 @@ using Microsoft.Extensions.Options;
 
 namespace Ja4.Modules.Detection;
 
+/// <summary>What the status API reports of a finished run.</summary>
+/// <param name="At">End of the run's window (the time the run started).</param>
+/// <param name="Duration">Wall time of the run.</param>
+/// <param name="Source">"store" (SQL over <c>http_logs</c>) or "memory".</param>
+/// <param name="Requests">Requests in the window.</param>
+/// <param name="Entities">Entities scored.</param>
+/// <param name="Anomalies">Verdicts at or above the alert level.</param>
+/// <param name="Campaigns">Campaigns found.</param>
+/// <param name="ModelVersion">Model of the run (<c>rules-only</c> before one is trained).</param>
+/// <param name="Retrained">The run trained a new model.</param>
+public sealed record DetectionRunSummary(DateTimeOffset At, TimeSpan Duration, string Source, long Requests, int Entities,
+    int Anomalies, int Campaigns, string ModelVersion, bool Retrained);
+
 /// <summary>
-/// Runs detection every <c>Interval</c> over the last <c>Window</c> of requests held by the
-/// <see cref="DetectionEventBuffer"/>: features, forest (reloaded from <c>ModelPath</c> on start,
-/// retrained every <c>RetrainInterval</c> and saved), rules, campaigns; publishes the verdicts at
-/// or above the alert level as <see cref="Anomaly"/> events and refreshes the block list.
+/// Runs detection every <c>Interval</c> over the last <c>Window</c> of requests — from the store when
+/// the storage module is on, else from the <see cref="DetectionEventBuffer"/>: features, forest
+/// (reloaded from <c>ModelPath</c> on start, retrained every <c>RetrainInterval</c> and saved),
+/// rules, campaigns; writes the scores and campaigns to the store, publishes the verdicts at or
+/// above the alert level as <see cref="Anomaly"/> events and refreshes the block list.
 /// </summary>
 public sealed class DetectionWorker : BackgroundService
 {
     private readonly DetectionOptions _options;
     private readonly DetectionEngine _engine;
     private readonly DetectionEventBuffer _buffer;
+    private readonly IFeatureSource _source;
+    private readonly DetectionStoreWriter? _storeWriter;
     private readonly EventOutlet<Anomaly> _anomalies;
     private readonly TimeProvider _time;
     private readonly ILogger<DetectionWorker> _logger;
@@ -30,13 +46,17 @@ public sealed class DetectionWorker : BackgroundService
     private readonly Counter _scored;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private PeriodicTimer? _timer;
+    private bool _knownStored;
 
     public DetectionWorker(IOptions<DetectionOptions> options, DetectionEngine engine, DetectionEventBuffer buffer,
-        EventPipeline pipeline, Ja4Metrics metrics, TimeProvider time, ILogger<DetectionWorker> logger)
+        IFeatureSource source, EventPipeline pipeline, Ja4Metrics metrics, TimeProvider time, ILogger<DetectionWorker> logger,
+        DetectionStoreWriter? storeWriter = null)
     {
         _options = options.Value;
         _engine = engine;
         _buffer = buffer;
+        _source = source;
+        _storeWriter = storeWriter;
         _anomalies = pipeline.Outlet<Anomaly>(ModuleNames.Detection);
         _time = time;
         _logger = logger;
@@ -50,6 +70,32 @@ public sealed class DetectionWorker : BackgroundService
 
     /// <summary>The latest run's result (null before the first run).</summary>
     public DetectionResult? LastResult { get; private set; }
+
+    /// <summary>The latest run's summary (null before the first run).</summary>
+    public DetectionRunSummary? LastSummary { get; private set; }
+
+    /// <summary>Where features come from: "store" or "memory".</summary>
+    public string FeatureSource => _source.Name;
+
+    /// <summary>True while a run is in progress.</summary>
+    public bool IsRunning => _gate.CurrentCount == 0;
+
+    /// <summary>A run now unless one is in progress (then null): the manual run of the API.</summary>
+    public async Task<DetectionResult?> TryRunNowAsync(CancellationToken cancellationToken)
+    {
+        if (!await _gate.WaitAsync(0, cancellationToken).ConfigureAwait(false))
+        {
+            return null;
+        }
+        try
+        {
+            return await RunLockedAsync(cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
 
     public override Task StartAsync(CancellationToken cancellationToken)
     {
@@ -82,54 +128,69 @@ public sealed class DetectionWorker : BackgroundService
         }
     }
 
-    /// <summary>One run over the window ending now (also the manual run).</summary>
+    /// <summary>One run over the window ending now; waits for a run in progress to finish first.</summary>
     public async Task<DetectionResult> RunOnceAsync(CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken).ConfigureAwait(false);
         try
         {
-            var now = _time.GetUtcNow();
-            var start = now - _options.Window;
-            _buffer.Evict(start);
-            var requests = _buffer.Snapshot();
-            var features = FeatureExtractor.Compute(requests, start, now);
-            var result = await _engine.RunAsync(features, now, cancellationToken).ConfigureAwait(false);
-            if (result.Retrained)
-            {
-                SaveModel();
-            }
-            var alerts = result.Verdicts.Where(v => v.Level >= _options.AlertLevel).ToArray();
-            var dropped = 0;
-            foreach (var v in alerts)
-            {
-                var e = v.Entity;
-                DetectionLog.AnomalyFound(_logger, v.Level, e.Key.ClientIp, e.Key.Ja4, e.Key.Host, v.Risk,
-                    v.BotName.Length > 0 ? $" ({v.BotName})" : "", v.Explanation);
-                if (_anomalies.HasConsumers && !_anomalies.TryPublish(ToAnomaly(v, result)))
-                {
-                    dropped++;
-                }
-            }
-            if (dropped > 0)
-            {
-                DetectionLog.AnomaliesDropped(_logger, dropped);
-            }
-            if (_options.Blocklist.Enabled)
-            {
-                WriteBlocklist(result, now);
-            }
-            _runs.Increment();
-            _scored.Add(result.Verdicts.Count);
-            _anomalyCount.Add(alerts.Length);
-            LastResult = result;
-            DetectionLog.RunCompleted(_logger, features.Entities.Count, requests.Length, start, now, alerts.Length,
-                result.Campaigns.Count, result.ModelVersion, result.Retrained ? "retrained" : "reused");
-            return result;
+            return await RunLockedAsync(cancellationToken).ConfigureAwait(false);
         }
         finally
         {
             _gate.Release();
         }
+    }
+
+    private async Task<DetectionResult> RunLockedAsync(CancellationToken cancellationToken)
+    {
+        var started = _time.GetTimestamp();
+        var now = _time.GetUtcNow();
+        var start = now - _options.Window;
+        var (features, requests) = await _source.ComputeAsync(start, now, cancellationToken).ConfigureAwait(false);
+        var result = await _engine.RunAsync(features, now, cancellationToken).ConfigureAwait(false);
+        if (result.Retrained)
+        {
+            SaveModel();
+        }
+        if (_storeWriter is not null)
+        {
+            if (!_knownStored)
+            {
+                await _storeWriter.UpsertKnownFingerprintsAsync(_engine.Known, cancellationToken).ConfigureAwait(false);
+                _knownStored = true;
+            }
+            await _storeWriter.WriteAsync(result, cancellationToken).ConfigureAwait(false);
+        }
+        var alerts = result.Verdicts.Where(v => v.Level >= _options.AlertLevel && v.Level > ThreatLevel.None).ToArray();
+        var dropped = 0;
+        foreach (var v in alerts)
+        {
+            var e = v.Entity;
+            DetectionLog.AnomalyFound(_logger, v.Level, e.Key.ClientIp, e.Key.Ja4, e.Key.Host, v.Risk,
+                v.BotName.Length > 0 ? $" ({v.BotName})" : "", v.Explanation);
+            if (_anomalies.HasConsumers && !_anomalies.TryPublish(ToAnomaly(v, result)))
+            {
+                dropped++;
+            }
+        }
+        if (dropped > 0)
+        {
+            DetectionLog.AnomaliesDropped(_logger, dropped);
+        }
+        if (_options.Blocklist.Enabled)
+        {
+            WriteBlocklist(result, now);
+        }
+        _runs.Increment();
+        _scored.Add(result.Verdicts.Count);
+        _anomalyCount.Add(alerts.Length);
+        LastResult = result;
+        LastSummary = new DetectionRunSummary(now, _time.GetElapsedTime(started), _source.Name, requests, features.Entities.Count,
+            alerts.Length, result.Campaigns.Count, result.ModelVersion, result.Retrained);
+        DetectionLog.RunCompleted(_logger, features.Entities.Count, requests, start, now, alerts.Length,
+            result.Campaigns.Count, result.ModelVersion, result.Retrained ? "retrained" : "reused");
+        return result;
     }
 
     /// <summary>The event form of a verdict.</summary>

@@ -151,6 +151,40 @@ public sealed class DetectionModuleTests : IDisposable
     }
 
     [Fact]
+    public async Task Correlated_requests_reach_the_buffer_through_the_detection_feed_and_a_full_feed_counts_drops()
+    {
+        var settings = Settings();
+        settings["Modules:Correlation:Enabled"] = "true";
+        settings["Modules:HttpIngest:Enabled"] = "true";
+        settings["Pipeline:Channels:DetectionFeed:Capacity"] = "16";
+        using var sp = Provider(settings, TimeProvider.System);
+        var pipeline = sp.GetRequiredService<EventPipeline>();
+        var outlet = pipeline.Outlet<Ja4.Modules.Core.Events.CorrelatedRequest>(ModuleNames.Correlation);
+        var requests = TrafficSimulator.Generate(3, new SimulationMix { Humans = 5 }, DateTimeOffset.UtcNow).Requests.Take(40).ToArray();
+        foreach (var r in requests)
+        {
+            outlet.TryPublish(r);
+        }
+        Assert.Equal(24, sp.GetRequiredService<Ja4.Modules.Core.Metrics.Ja4Metrics>().Read("ja4_channel_dropped_total", ("channel", "DetectionFeed")));
+
+        var buffer = sp.GetRequiredService<DetectionEventBuffer>();
+        var feed = sp.GetServices<Microsoft.Extensions.Hosting.IHostedService>().OfType<DetectionFeedWorker>().Single();
+        await feed.StartAsync(CancellationToken.None);
+        try
+        {
+            for (var i = 0; i < 600 && buffer.Count < 16; i++)
+            {
+                await Task.Delay(50);
+            }
+            Assert.Equal(requests.Take(16), buffer.Snapshot());
+        }
+        finally
+        {
+            await feed.StopAsync(CancellationToken.None);
+        }
+    }
+
+    [Fact]
     public async Task The_timer_runs_detection_every_interval_of_the_clock()
     {
         var time = new FakeTimeProvider(new DateTimeOffset(2026, 6, 1, 12, 0, 0, TimeSpan.Zero));

@@ -48,8 +48,16 @@ public static class Edges
     public static readonly EdgeDefinition LiveFeed =
         new("LiveFeed", ModuleNames.Correlation, ModuleNames.Dashboard, typeof(CorrelatedRequest), 4_096, EdgeFullMode.Drop);
 
+    /// <summary>Correlated requests for detection's in-memory feature path (read only when storage is off).</summary>
+    public static readonly EdgeDefinition DetectionFeed =
+        new("DetectionFeed", ModuleNames.Correlation, ModuleNames.Detection, typeof(CorrelatedRequest), 65_536, EdgeFullMode.Drop);
+
+    /// <summary>Verdicts at or above the alert level, to detection's alert sinks (webhook, syslog).</summary>
+    public static readonly EdgeDefinition Anomalies =
+        new("Anomalies", ModuleNames.Detection, ModuleNames.Detection, typeof(Anomaly), 4_096, EdgeFullMode.Drop);
+
     public static readonly IReadOnlyList<EdgeDefinition> All =
-        [Handshakes, Connections, HandshakeRecords, HttpRequests, Correlated, LiveFeed];
+        [Handshakes, Connections, HandshakeRecords, HttpRequests, Correlated, LiveFeed, DetectionFeed, Anomalies];
 
     internal static BoundedChannelOptions ChannelOptions(int capacity) => new(capacity)
     {

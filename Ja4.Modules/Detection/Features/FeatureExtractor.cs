@@ -132,7 +132,7 @@ public static class FeatureExtractor
             var n = (double)p.Requests;
             var (gapMean, gapCv) = a.Gaps(end - start);
             p.MeanGapSeconds = p.Requests > 1 ? gapMean : 0;
-            var topSig = a.Signatures.MaxBy(kv => kv.Value).Key ?? "";
+            var topSig = a.TopSignature();
             row[0] = Ln1p(n / windowMinutes);
             row[1] = Ln1p(a.Paths.Count);
             row[2] = (float)Entropy(a.Paths.Values, n);
@@ -350,6 +350,22 @@ public static class FeatureExtractor
                 }
             }
             return language is not null && (referer is not null || cookie is not null);
+        }
+
+        /// <summary>The most frequent header signature; a tie goes to the smallest (ordinal), as in <see cref="FeatureSql"/>.</summary>
+        public string TopSignature()
+        {
+            var top = "";
+            var count = -1;
+            foreach (var (sig, n) in Signatures)
+            {
+                if (n > count || (n == count && string.CompareOrdinal(sig, top) < 0))
+                {
+                    top = sig;
+                    count = n;
+                }
+            }
+            return top;
         }
 
         private static bool Is(string name, string lower) =>

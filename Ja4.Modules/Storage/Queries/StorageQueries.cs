@@ -3,6 +3,7 @@ using System.Net;
 using System.Text;
 using System.Text.Json;
 using Ja4.Modules.Storage.Engines;
+using Ja4.Modules.Storage.Writer;
 
 namespace Ja4.Modules.Storage.Queries;
 
@@ -40,7 +41,23 @@ public sealed record Ja4Drilldown(string Ja4, long Requests, long UniqueIps, IRe
 /// <summary>One detector score (a row of <c>ml_all_scores</c> / <c>ml_detected_anomalies</c>).</summary>
 public sealed record ScoreRecord(DateTimeOffset Time, DateTimeOffset WindowStart, DateTimeOffset WindowEnd, string Host,
     IPAddress ClientIp, string Ja4, float Score, string ThreatLevel, string BotName, bool IsAnomaly, string ModelVersion,
-    IReadOnlyDictionary<string, double> Features, string Explanation);
+    IReadOnlyDictionary<string, double> Features, string Explanation)
+{
+    /// <summary>Combined model and rule risk in [0, 1] (<c>risk</c>, migration 09).</summary>
+    public float Risk { get; init; }
+
+    /// <summary>Requests of the entity in the window (<c>requests</c>).</summary>
+    public int Requests { get; init; }
+
+    /// <summary>Consistency rules that fired (<c>rule_ids</c>).</summary>
+    public IReadOnlyList<string> RuleIds { get; init; } = [];
+
+    /// <summary>Campaign of the entity, empty when none (<c>campaign_id</c>).</summary>
+    public string CampaignId { get; init; } = "";
+
+    /// <summary>Seen again after a quiet period (<c>returning</c>).</summary>
+    public bool Returning { get; init; }
+}
 
 /// <summary>One known fingerprint (a row of <c>known_fingerprints</c>).</summary>
 public sealed record KnownFingerprint(string Ja4, string Application, string Library, string Device, string Os,
@@ -51,7 +68,7 @@ public sealed record KnownFingerprint(string Ja4, string Application, string Lib
 /// ClickHouse SQL (<c>{name:Type}</c> values bound by the engine, never spliced in). Hour-level
 /// questions read the hourly aggregates; request-level ones read <c>http_logs</c>.
 /// </summary>
-public sealed class StorageQueries(IStoreExecutor store, StorageOptions options, TimeProvider? time = null)
+public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions options, TimeProvider? time = null)
 {
     private readonly TimeProvider _time = time ?? TimeProvider.System;
 
@@ -222,7 +239,8 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options,
     private const string ScoreColumns =
         "toUnixTimestamp64Milli(time) AS t, toUnixTimestamp(window_start) AS ws, toUnixTimestamp(window_end) AS we, " +
         "toString(host) AS host, IPv6NumToString(client_ip) AS ip, toString(ja4) AS ja4, score, toString(threat_level) AS threat, " +
-        "toString(bot_name) AS bot, toString(model_version) AS model, mapKeys(features) AS fk, mapValues(features) AS fv, explanation";
+        "toString(bot_name) AS bot, toString(model_version) AS model, mapKeys(features) AS fk, mapValues(features) AS fv, explanation, " +
+        "risk, requests, arrayMap(x -> toString(x), rule_ids) AS rules, campaign_id, returning";
 
     private static ScoreRecord Score(JsonElement r)
     {
@@ -235,64 +253,76 @@ public sealed class StorageQueries(IStoreExecutor store, StorageOptions options,
         }
         return new ScoreRecord(DateTimeOffset.FromUnixTimeMilliseconds(L(r, "t")), DateTimeOffset.FromUnixTimeSeconds(L(r, "ws")),
             DateTimeOffset.FromUnixTimeSeconds(L(r, "we")), S(r, "host"), FromV6(S(r, "ip")), S(r, "ja4"), (float)D(r.GetProperty("score")),
-            S(r, "threat"), S(r, "bot"), r.GetProperty("anomaly").GetBoolean(), S(r, "model"), features, S(r, "explanation"));
+            S(r, "threat"), S(r, "bot"), r.GetProperty("anomaly").GetBoolean(), S(r, "model"), features, S(r, "explanation"))
+        {
+            Risk = (float)D(r.GetProperty("risk")),
+            Requests = (int)L(r, "requests"),
+            RuleIds = r.GetProperty("rules").EnumerateArray().Select(x => x.GetString() ?? "").ToArray(),
+            CampaignId = S(r, "campaign_id"),
+            Returning = r.GetProperty("returning").GetBoolean(),
+        };
     }
 
-    /// <summary>Writes scores to <c>ml_all_scores</c>, and the anomalies among them to <c>ml_detected_anomalies</c>.</summary>
+    /// <summary>
+    /// Writes scores to <c>ml_all_scores</c>, and the anomalies among them to <c>ml_detected_anomalies</c>,
+    /// as <c>RowBinary</c> (no value is ever spliced into SQL text).
+    /// </summary>
     public async Task WriteScoresAsync(IReadOnlyCollection<ScoreRecord> scores, IStoreExecutor writer, CancellationToken cancellationToken = default)
     {
         if (scores.Count == 0)
         {
             return;
         }
-        await writer.InsertAsync($"{options.Database}.ml_all_scores", ScoreInsertColumns(true), "JSONEachRow",
-            ScoresJson(scores, true), null, cancellationToken).ConfigureAwait(false);
+        await writer.InsertAsync($"{options.Database}.ml_all_scores", ScoreInsertColumns(true), "RowBinary",
+            ScoresRowBinary(scores, true), null, cancellationToken).ConfigureAwait(false);
         var anomalies = scores.Where(s => s.IsAnomaly).ToList();
         if (anomalies.Count > 0)
         {
-            await writer.InsertAsync($"{options.Database}.ml_detected_anomalies", ScoreInsertColumns(false), "JSONEachRow",
-                ScoresJson(anomalies, false), null, cancellationToken).ConfigureAwait(false);
+            await writer.InsertAsync($"{options.Database}.ml_detected_anomalies", ScoreInsertColumns(false), "RowBinary",
+                ScoresRowBinary(anomalies, false), null, cancellationToken).ConfigureAwait(false);
         }
     }
 
     private static IReadOnlyList<string> ScoreInsertColumns(bool all) => all
-        ? ["time", "window_start", "window_end", "host", "client_ip", "ja4", "score", "threat_level", "bot_name", "is_anomaly", "model_version", "features", "explanation"]
-        : ["time", "window_start", "window_end", "host", "client_ip", "ja4", "score", "threat_level", "bot_name", "model_version", "features", "explanation"];
+        ? ["time", "window_start", "window_end", "host", "client_ip", "ja4", "score", "risk", "requests", "threat_level", "bot_name",
+           "is_anomaly", "model_version", "features", "explanation", "rule_ids", "campaign_id", "returning"]
+        : ["time", "window_start", "window_end", "host", "client_ip", "ja4", "score", "risk", "requests", "threat_level", "bot_name",
+           "model_version", "features", "explanation", "rule_ids", "campaign_id", "returning"];
 
-    private static byte[] ScoresJson(IEnumerable<ScoreRecord> scores, bool withFlag)
+    private static ReadOnlyMemory<byte> ScoresRowBinary(IEnumerable<ScoreRecord> scores, bool withFlag)
     {
-        using var ms = new MemoryStream();
+        var b = new RowBinaryBuffer();
         foreach (var s in scores)
         {
-            using (var w = new Utf8JsonWriter(ms))
+            b.DateTime64Milli(s.Time);
+            b.DateTime(s.WindowStart);
+            b.DateTime(s.WindowEnd);
+            b.String(s.Host);
+            b.IPv6(s.ClientIp);
+            b.String(s.Ja4);
+            b.Float32(s.Score);
+            b.Float32(s.Risk);
+            b.UInt32((uint)Math.Max(0, s.Requests));
+            b.String(s.ThreatLevel);
+            b.String(s.BotName);
+            if (withFlag)
             {
-                w.WriteStartObject();
-                w.WriteString("time", s.Time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture));
-                w.WriteString("window_start", s.WindowStart.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
-                w.WriteString("window_end", s.WindowEnd.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture));
-                w.WriteString("host", s.Host);
-                w.WriteString("client_ip", ToV6(s.ClientIp));
-                w.WriteString("ja4", s.Ja4);
-                w.WriteNumber("score", s.Score);
-                w.WriteString("threat_level", s.ThreatLevel);
-                w.WriteString("bot_name", s.BotName);
-                if (withFlag)
-                {
-                    w.WriteBoolean("is_anomaly", s.IsAnomaly);
-                }
-                w.WriteString("model_version", s.ModelVersion);
-                w.WriteStartObject("features");
-                foreach (var (k, v) in s.Features)
-                {
-                    w.WriteNumber(k, v);
-                }
-                w.WriteEndObject();
-                w.WriteString("explanation", s.Explanation);
-                w.WriteEndObject();
+                b.Bool(s.IsAnomaly);
             }
-            ms.WriteByte((byte)'\n');
+            b.String(s.ModelVersion);
+            b.VarUInt((ulong)s.Features.Count);
+            foreach (var (k, v) in s.Features)
+            {
+                b.String(k);
+                b.Float64(v);
+            }
+            b.String(s.Explanation);
+            b.StringArray(s.RuleIds);
+            b.String(s.CampaignId);
+            b.Bool(s.Returning);
+            b.EndRow();
         }
-        return ms.ToArray();
+        return b.Memory;
     }
 
     /// <summary>Adds or replaces known fingerprints (the dictionary picks them up within its lifetime, or at once after <c>SYSTEM RELOAD DICTIONARY</c>).</summary>

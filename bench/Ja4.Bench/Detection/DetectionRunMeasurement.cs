@@ -17,16 +17,18 @@ public sealed class DetectionRunMeasurement : IMeasurement
     public string Name => "detection-run";
     public string Description => "a whole detection run over ~1 million simulated requests";
 
+    /// <summary>The mix of the whole-run measurements: 17,000 humans give about 1.08 million requests in an hour.</summary>
+    internal static SimulationMix Mix(int humans) => new()
+    {
+        Humans = humans, Scrapers = humans / 25, CredentialStuffers = humans / 40, UaSpoofers = humans / 15,
+        RotatorCampaigns = 4, RotatorAddresses = humans / 100, LowAndSlow = humans / 30, GoodCrawlers = 20,
+    };
+
     public async Task<int> RunAsync(string[] args)
     {
         var root = args.Length > 0 ? args[0] : ".";
         var humans = args.Length > 1 ? int.Parse(args[1], CultureInfo.InvariantCulture) : 17_000;
-        var mix = new SimulationMix
-        {
-            Humans = humans, Scrapers = humans / 25, CredentialStuffers = humans / 40, UaSpoofers = humans / 15,
-            RotatorCampaigns = 4, RotatorAddresses = humans / 100, LowAndSlow = humans / 30, GoodCrawlers = 20,
-        };
-        var traffic = TrafficSimulator.Generate(99, mix, new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero));
+        var traffic = TrafficSimulator.Generate(99, Mix(humans), new DateTimeOffset(2026, 3, 2, 10, 0, 0, TimeSpan.Zero));
         var known = KnownFingerprintTable.Load(Path.Combine(root, "data", "known-fingerprints.csv"), null);
         var engine = new DetectionEngine(new DetectionSettings(), known, new ConsistencyRules(known), null);
 
