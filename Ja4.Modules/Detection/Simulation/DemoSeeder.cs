@@ -82,16 +82,16 @@ public static class DemoSeeder
         var now = time.GetUtcNow();
         var end = new DateTimeOffset(now.UtcTicks - (now.UtcTicks % TimeSpan.TicksPerSecond), TimeSpan.Zero);
         var start = end - TimeSpan.FromHours(options.Hours);
-        var httpTable = $"{storage.Database}.{TableRows.TableName(StoreTable.HttpLogs)}";
-        var tlsTable = $"{storage.Database}.{TableRows.TableName(StoreTable.TlsHandshakes)}";
+        var httpTable = $"{storage.Database}.{TableBlock.TableName(StoreTable.HttpLogs)}";
+        var tlsTable = $"{storage.Database}.{TableBlock.TableName(StoreTable.TlsHandshakes)}";
         long httpRows = 0, tlsRows = 0;
         for (var h = 0; h < options.Hours; h++)
         {
             var traffic = TrafficSimulator.Generate(options.Seed + h, Mix(options.Requests / options.Hours), start + TimeSpan.FromHours(h));
-            httpRows += await InsertAsync(store, httpTable, StoreTable.HttpLogs, traffic.Requests, (b, r) => TableRows.Write(b, r),
+            httpRows += await InsertAsync(store, httpTable, new HttpLogsBlock(), traffic.Requests, (b, r) => b.Add(r),
                 cancellationToken).ConfigureAwait(false);
-            tlsRows += await InsertAsync(store, tlsTable, StoreTable.TlsHandshakes, Handshakes(traffic.Requests),
-                (b, hello) => TableRows.Write(b, hello), cancellationToken).ConfigureAwait(false);
+            tlsRows += await InsertAsync(store, tlsTable, new TlsHandshakesBlock(), Handshakes(traffic.Requests),
+                (b, hello) => b.Add(hello), cancellationToken).ConfigureAwait(false);
         }
 
         var known = KnownFingerprintTable.Load(
@@ -153,30 +153,32 @@ public static class DemoSeeder
         }
     }
 
-    private static async Task<long> InsertAsync<T>(IStoreExecutor store, string table, StoreTable kind, IEnumerable<T> items,
-        Action<RowBinaryBuffer, T> write, CancellationToken cancellationToken)
+    private static async Task<long> InsertAsync<TBlock, T>(IStoreExecutor store, string table, TBlock block, IEnumerable<T> items,
+        Action<TBlock, T> add, CancellationToken cancellationToken) where TBlock : TableBlock
     {
-        var buffer = new RowBinaryBuffer(1 << 20);
+        var encoded = new ByteBuffer(1 << 20);
         long rows = 0;
         foreach (var item in items)
         {
-            write(buffer, item);
-            if (buffer.Rows >= BatchRows)
+            add(block, item);
+            if (block.Rows >= BatchRows)
             {
-                rows += await FlushAsync(store, table, kind, buffer, cancellationToken).ConfigureAwait(false);
+                rows += await FlushAsync(store, table, block, encoded, cancellationToken).ConfigureAwait(false);
             }
         }
-        return rows + await FlushAsync(store, table, kind, buffer, cancellationToken).ConfigureAwait(false);
+        return rows + await FlushAsync(store, table, block, encoded, cancellationToken).ConfigureAwait(false);
     }
 
-    private static async Task<int> FlushAsync(IStoreExecutor store, string table, StoreTable kind, RowBinaryBuffer buffer,
+    private static async Task<int> FlushAsync(IStoreExecutor store, string table, TableBlock block, ByteBuffer encoded,
         CancellationToken cancellationToken)
     {
-        var rows = buffer.Rows;
+        var rows = block.Rows;
         if (rows > 0)
         {
-            await store.InsertAsync(table, TableRows.Columns(kind), "RowBinary", buffer.Memory, null, cancellationToken).ConfigureAwait(false);
-            buffer.Clear();
+            encoded.Clear();
+            block.Encode(encoded);
+            await store.InsertAsync(table, TableBlock.Columns(block.Table), "Native", encoded.Memory, null, cancellationToken).ConfigureAwait(false);
+            block.Clear();
         }
         return rows;
     }

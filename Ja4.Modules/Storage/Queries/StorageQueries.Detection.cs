@@ -41,7 +41,7 @@ public sealed partial class StorageQueries
         {
             return;
         }
-        var b = new RowBinaryBuffer();
+        var b = new ByteBuffer();
         foreach (var c in campaigns)
         {
             b.DateTime64Milli(c.Time);

@@ -291,7 +291,7 @@ public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions 
 
     private static ReadOnlyMemory<byte> ScoresRowBinary(IEnumerable<ScoreRecord> scores, bool withFlag)
     {
-        var b = new RowBinaryBuffer();
+        var b = new ByteBuffer();
         foreach (var s in scores)
         {
             b.DateTime64Milli(s.Time);

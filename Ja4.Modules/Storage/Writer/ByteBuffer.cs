@@ -21,7 +21,17 @@ public sealed class ByteBuffer
     public ReadOnlyMemory<byte> Memory => _buffer.AsMemory(0, _length);
     public ReadOnlySpan<byte> Span => _buffer.AsSpan(0, _length);
 
-    public void Clear() => _length = 0;
+    /// <summary>Rows closed with <see cref="EndRow"/> (RowBinary writers count their rows here).</summary>
+    public int Rows { get; private set; }
+
+    /// <summary>Marks the end of one RowBinary row.</summary>
+    public void EndRow() => Rows++;
+
+    public void Clear()
+    {
+        _length = 0;
+        Rows = 0;
+    }
 
     /// <summary>Appends bytes as they are.</summary>
     public void Bytes(ReadOnlySpan<byte> bytes) => bytes.CopyTo(Take(bytes.Length));
@@ -38,6 +48,22 @@ public sealed class ByteBuffer
     }
 
     public void UInt8(byte v) => Take(1)[0] = v;
+
+    /// <summary><c>DateTime64(3)</c>: milliseconds since the Unix epoch.</summary>
+    public void DateTime64Milli(DateTimeOffset t) => Int64(t.ToUnixTimeMilliseconds());
+
+    /// <summary><c>DateTime</c>: seconds since the Unix epoch.</summary>
+    public void DateTime(DateTimeOffset t) => UInt32((uint)Math.Clamp(t.ToUnixTimeSeconds(), 0, uint.MaxValue));
+
+    /// <summary><c>Array(String)</c> in RowBinary: the count, then each string.</summary>
+    public void StringArray(IReadOnlyList<string> items)
+    {
+        VarUInt((ulong)items.Count);
+        foreach (var s in items)
+        {
+            String(s);
+        }
+    }
     public void Bool(bool v) => UInt8(v ? (byte)1 : (byte)0);
     public void UInt16(ushort v) => BinaryPrimitives.WriteUInt16LittleEndian(Take(2), v);
     public void UInt32(uint v) => BinaryPrimitives.WriteUInt32LittleEndian(Take(4), v);

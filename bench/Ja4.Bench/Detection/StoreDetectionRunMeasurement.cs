@@ -39,14 +39,17 @@ public sealed class StoreDetectionRunMeasurement : IMeasurement
             await using var store = ChdbExecutor.Open(dir);
             await new MigrationRunner(store, options, Migration.LoadDirectory(Path.Combine(root, "schema"))).MigrateAsync(CancellationToken.None);
             var load = Stopwatch.StartNew();
-            var buffer = new RowBinaryBuffer(64 << 20);
+            var block = new HttpLogsBlock();
+            var buffer = new ByteBuffer(64 << 20);
             for (var i = 0; i < traffic.Requests.Count; i++)
             {
-                TableRows.Write(buffer, traffic.Requests[i]);
-                if (buffer.Rows == 100_000 || i == traffic.Requests.Count - 1)
+                block.Add(traffic.Requests[i]);
+                if (block.Rows == 100_000 || i == traffic.Requests.Count - 1)
                 {
-                    await store.InsertAsync("ja4.http_logs", TableRows.HttpLogColumns, "RowBinary", buffer.Memory);
                     buffer.Clear();
+                    block.Encode(buffer);
+                    await store.InsertAsync("ja4.http_logs", TableBlock.Columns(StoreTable.HttpLogs), "Native", buffer.Memory);
+                    block.Clear();
                 }
             }
             await store.QueryAsync("OPTIMIZE TABLE ja4.http_logs FINAL");
