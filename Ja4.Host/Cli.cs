@@ -34,6 +34,7 @@ public static class Cli
         new VersionCommand(),
         new MigrateCommand(),
         new SqlCommand(),
+        new HashPasswordCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

@@ -1,5 +1,9 @@
+using System.Text.Json.Serialization;
 using Ja4.Modules.Core.Options;
 using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Dashboard.Api;
+using Ja4.Modules.Dashboard.Data;
+using Ja4.Modules.Dashboard.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -23,6 +27,8 @@ public static class DashboardModule
         services.AddSingleton<DashboardMarker>();
         services.AddSingleton<LiveFeed>();
         services.AddHostedService<LiveFeedWorker>();
+        services.AddDashboardApiServices();
+        services.AddDashboardSecurity();
         return services;
     }
 
@@ -34,12 +40,34 @@ public static class DashboardModule
             return app;
         }
         app.Use(SecurityHeaders);
+        app.MapDashboardSecurity();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapOpenApi().WithMetadata(new Microsoft.AspNetCore.Mvc.ApiExplorerSettingsAttribute { IgnoreApi = true });
+        app.MapDashboardApi();
         // frame-ancestors is part of the policy above; Blazor's own header would duplicate it.
         app.MapRazorComponents<Components.App>()
             .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
+    }
+
+    /// <summary>The REST API's queries, its OpenAPI document and its JSON and error formats.</summary>
+    private static void AddDashboardApiServices(this IServiceCollection services)
+    {
+        services.AddSingleton<DashboardStore>();
+        services.AddSingleton<AnomalyQueries>();
+        services.AddSingleton<CampaignQueries>();
+        services.AddSingleton<SearchQueries>();
+        services.AddProblemDetails();
+        // Scores and features may hold NaN or infinities (a degenerate model): written as strings, never a failed response.
+        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals);
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ja4 dashboard API";
+            document.Info.Description = "Read-only access to the stored requests, detections and campaigns. " +
+                                        "Every time-bound endpoint takes range=15m|1h|6h|24h|7d|30d or from/to (ISO 8601).";
+            return Task.CompletedTask;
+        }));
     }
 
     /// <summary>
