@@ -60,7 +60,11 @@ public static class DashboardModule
         services.AddSingleton<SearchQueries>();
         services.AddProblemDetails();
         // Scores and features may hold NaN or infinities (a degenerate model): written as strings, never a failed response.
-        services.ConfigureHttpJsonOptions(o => o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
         services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "ja4 dashboard API";

@@ -330,7 +330,7 @@ internal static class J
     public static bool B(JsonElement r, string name) => L(r, name) != 0;
 }
 
-/// <summary>Checks on text parameters: bounded length, no control characters.</summary>
+/// <summary>Checks on text parameters: bounded length, no control characters, no backslash.</summary>
 internal static class Text
 {
     /// <summary>Null for absent or blank input; the trimmed text otherwise; throws on bad input.</summary>
@@ -348,6 +348,12 @@ internal static class Text
         if (value.Any(char.IsControl))
         {
             throw new BadParameterException(parameter, $"'{parameter}' must not contain control characters");
+        }
+        if (value.Contains('\\'))
+        {
+            // The embedded engine reads parameter values in its escaped text format, where a
+            // backslash starts an escape sequence: refused rather than searched for differently.
+            throw new BadParameterException(parameter, $"'{parameter}' must not contain a backslash");
         }
         return value;
     }

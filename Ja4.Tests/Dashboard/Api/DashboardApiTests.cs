@@ -249,24 +249,46 @@ public sealed class DashboardApiTests(ChdbFixture chdb)
             Assert.Contains($"'{parameter}'", problem.GetProperty("detail").GetString());
         }
 
-        string[] hostile = ["' OR 1=1 --", "{x:String}", "\\", "\\'; DROP TABLE http_logs; --", "%' OR '%'='", "') UNION SELECT 1 --"];
+        // Each is either refused with a 400 naming the parameter or searched for as text and not found.
+        string[] hostile = ["' OR 1=1 --", "{x:String}", "\\", "\\'; DROP TABLE http_logs; --", "%' OR '%'='", "') UNION SELECT 1 --", "a\0b"];
         foreach (var h in hostile)
         {
             var e = Uri.EscapeDataString(h);
-            var search = await GetJson(http, $"/api/search?q={e}&{Window}");
-            Assert.All(search.GetProperty("data").GetProperty("groups").EnumerateArray(), g => Assert.Equal(0, g.GetProperty("hits").GetArrayLength()));
+            async Task<JsonElement?> Answer(string url, string parameter)
+            {
+                var response = await http.GetAsync(url);
+                var body = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.BadRequest)
+                {
+                    Assert.Equal(parameter, JsonDocument.Parse(body).RootElement.GetProperty("parameter").GetString());
+                    return null;
+                }
+                Assert.True(response.StatusCode == HttpStatusCode.OK, $"{url}: {(int)response.StatusCode} {body}");
+                return JsonDocument.Parse(body).RootElement.GetProperty("data").Clone();
+            }
+            if (await Answer($"/api/search?q={e}&{Window}", "q") is { } search)
+            {
+                Assert.All(search.GetProperty("groups").EnumerateArray(), g => Assert.Equal(0, g.GetProperty("hits").GetArrayLength()));
+            }
             foreach (var filter in new[] { "ja4", "bot", "host" })
             {
-                var page = (await GetJson(http, $"/api/anomalies?{filter}={e}&{Window}")).GetProperty("data");
-                Assert.Equal(0, page.GetProperty("total").GetInt64());
+                if (await Answer($"/api/anomalies?{filter}={e}&{Window}", filter) is { } page)
+                {
+                    Assert.Equal(0, page.GetProperty("total").GetInt64());
+                }
             }
-            var ja4 = (await GetJson(http, $"/api/ja4?ja4={e}&{Window}")).GetProperty("data");
-            Assert.Equal(0, ja4.GetProperty("requests").GetInt64());
+            if (await Answer($"/api/ja4?ja4={e}&{Window}", "ja4") is { } ja4)
+            {
+                Assert.Equal(0, ja4.GetProperty("requests").GetInt64());
+            }
             var campaign = await http.GetAsync($"/api/campaigns/{e}?{Window}");
             Assert.True(campaign.StatusCode is HttpStatusCode.NotFound or HttpStatusCode.BadRequest, $"campaign {h}: {campaign.StatusCode}");
             var export = await http.GetAsync($"/api/export/search?q={e}&format=csv&{Window}");
-            Assert.Equal(HttpStatusCode.OK, export.StatusCode);
-            Assert.Single((await export.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
+            Assert.True(export.StatusCode is HttpStatusCode.OK or HttpStatusCode.BadRequest, $"export {h}: {export.StatusCode}");
+            if (export.StatusCode == HttpStatusCode.OK)
+            {
+                Assert.Single((await export.Content.ReadAsStringAsync()).Split("\r\n", StringSplitOptions.RemoveEmptyEntries));
+            }
         }
 
         // Nothing was altered.

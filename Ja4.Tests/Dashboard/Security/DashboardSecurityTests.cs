@@ -125,7 +125,7 @@ public sealed partial class DashboardSecurityTests
 
         var right = await SignInAsync(http, "analyst", Password);
         Assert.Equal(HttpStatusCode.Redirect, right.StatusCode);
-        Assert.Equal("/", right.Headers.Location!.OriginalString);
+        Assert.Equal(daemon.BaseUrl + "/", new Uri(new Uri(daemon.BaseUrl), right.Headers.Location!).ToString());
         var cookie = right.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(DashboardSecurity.CookieName + "=", StringComparison.Ordinal));
         Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
         Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
