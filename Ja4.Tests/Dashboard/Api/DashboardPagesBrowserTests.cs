@@ -62,7 +62,8 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         // Anomalies: three clients; filter by level through the URL-driven filters, then follow a row.
         await page.WaitForSelectorAsync("#anomaly-table tbody tr td[data-ip]");
         await Interactive(page);
-        Assert.Equal(3, await page.Locator("#anomaly-table tbody tr").CountAsync());
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 3",
+            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
         Assert.Equal(1, await page.Locator("#anomaly-table td:has-text('=SUM(A1)')").CountAsync());
         await page.Locator("#filter-bot").FillAsync("python");
         await page.Locator("#filter-host").FillAsync("shop.example");
