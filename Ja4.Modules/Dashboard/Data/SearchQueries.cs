@@ -193,8 +193,17 @@ public sealed partial class SearchQueries(DashboardStore store)
         }).ToList();
     }
 
-    private async Task<IReadOnlyList<SearchHit>> Ja4sAsync(string condition, Dictionary<string, string> extra, TimeRange range, int limit,
-        CancellationToken cancellationToken)
+    /// <summary>JA4s by requests among the hourly aggregates' rows that meet <paramref name="condition"/>.</summary>
+    private Task<IReadOnlyList<SearchHit>> Ja4sAsync(string condition, Dictionary<string, string> extra, TimeRange range, int limit,
+        CancellationToken cancellationToken) =>
+        Ja4sFromAsync("agg_host_ip_ja4_1h", "sum(requests)", Sql.HourFilter, condition, extra, range, limit, cancellationToken);
+
+    /// <summary>JA4s seen with a JA3: requests carry both, the aggregates do not.</summary>
+    private Task<IReadOnlyList<SearchHit>> Ja3Async(string ja3, TimeRange range, int limit, CancellationToken cancellationToken) =>
+        Ja4sFromAsync("http_logs", "count()", Sql.TimeFilter, "ja3 = {ja3:String}", new() { ["ja3"] = ja3 }, range, limit, cancellationToken);
+
+    private async Task<IReadOnlyList<SearchHit>> Ja4sFromAsync(string table, string requests, string timeFilter, string condition,
+        Dictionary<string, string> extra, TimeRange range, int limit, CancellationToken cancellationToken)
     {
         var p = Params(range, limit);
         foreach (var (k, v) in extra)
@@ -202,20 +211,8 @@ public sealed partial class SearchQueries(DashboardStore store)
             p[k] = v;
         }
         var rows = await store.RowsAsync($"""
-            SELECT toString(ja4) AS v, sum(requests) AS requests, uniq(client_ip) AS ips
-            FROM {store.T("agg_host_ip_ja4_1h")} WHERE {condition} AND {Sql.HourFilter}
-            GROUP BY ja4 ORDER BY requests DESC, v LIMIT {"{limit:UInt32}"}
-            """, p, cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => Hit(r, v => v.Length == 0 ? null : Links.Ja4(v, range))).ToList();
-    }
-
-    private async Task<IReadOnlyList<SearchHit>> Ja3Async(string ja3, TimeRange range, int limit, CancellationToken cancellationToken)
-    {
-        var p = Params(range, limit);
-        p["ja3"] = ja3;
-        var rows = await store.RowsAsync($"""
-            SELECT toString(ja4) AS v, count() AS requests, uniq(client_ip) AS ips
-            FROM {store.T("http_logs")} WHERE ja3 = {"{ja3:String}"} AND {Sql.TimeFilter}
+            SELECT toString(ja4) AS v, {requests} AS requests, uniq(client_ip) AS ips
+            FROM {store.T(table)} WHERE {condition} AND {timeFilter}
             GROUP BY ja4 ORDER BY requests DESC, v LIMIT {"{limit:UInt32}"}
             """, p, cancellationToken).ConfigureAwait(false);
         return rows.Select(r => Hit(r, v => v.Length == 0 ? null : Links.Ja4(v, range))).ToList();
