@@ -100,8 +100,8 @@ public sealed class AnomalyQueries(DashboardStore store)
         p["limit"] = pageSize.ToString(CultureInfo.InvariantCulture);
         p["offset"] = ((long)(page - 1) * pageSize).ToString(CultureInfo.InvariantCulture);
         var rows = await store.RowsAsync($"""
-            {GroupedSelect(table, where)}
-            ORDER BY {OrderBy(sort, descending)} LIMIT {"{limit:UInt32}"} OFFSET {"{offset:UInt64}"}
+            {GroupedSelect(table, where, sort, descending, " OFFSET {offset:UInt64}")}
+            ORDER BY {OrderBy(sort, descending)}
             """, p, cancellationToken).ConfigureAwait(false);
         return new AnomalyPage(J.L(total[0], "n"), page, pageSize, rows.Select(Row).ToList());
     }
@@ -114,21 +114,44 @@ public sealed class AnomalyQueries(DashboardStore store)
         var where = Where(filter, p);
         p["limit"] = Math.Max(1, limit).ToString(CultureInfo.InvariantCulture);
         return store.StreamRowsAsync($"""
-            {GroupedSelect(store.T("ml_detected_anomalies"), where)}
-            ORDER BY {OrderBy(sort, descending)} LIMIT {"{limit:UInt32}"}
+            {GroupedSelect(store.T("ml_detected_anomalies"), where, sort, descending, "")}
+            ORDER BY {OrderBy(sort, descending)}
             """, p, r => onRow(Row(r)), cancellationToken);
     }
 
-    private static string GroupedSelect(string table, string where) => $"""
+    /// <summary>
+    /// The grouped rows of one page: the page's clients are chosen first (sorted and limited on
+    /// the cheap aggregates), and only they carry their latest explanation text.
+    /// </summary>
+    private static string GroupedSelect(string table, string where, AnomalySort sort, bool descending, string offset) => $"""
         SELECT IPv6NumToString(client_ip) AS ip, toString(ja4) AS ja4, toString(host) AS host,
                argMax(lower(toString(threat_level)), time) AS level, max(score) AS score, max(risk) AS risk,
                argMax(toString(bot_name), time) AS bot, toUnixTimestamp(min(window_start)) AS first,
                toUnixTimestamp(max(window_end)) AS last, count() AS detections, sum(requests) AS requests,
                argMax(explanation, time) AS explanation, argMax(campaign_id, time) AS campaign,
                indexOf(['low', 'medium', 'high', 'critical'], level) AS severity
-        FROM {table} WHERE {where}
+        FROM {table} WHERE {where} AND (client_ip, ja4, host) IN (
+            SELECT client_ip, ja4, host FROM {table} WHERE {where}
+            GROUP BY client_ip, ja4, host
+            ORDER BY {SortAggregate(sort)} {(descending ? "DESC" : "ASC")}, client_ip, ja4, host
+            LIMIT {"{limit:UInt32}"}{offset})
         GROUP BY client_ip, ja4, host
         """;
+
+    /// <summary>The sort key as an aggregate over the raw columns (for choosing a page's clients).</summary>
+    private static string SortAggregate(AnomalySort sort) => sort switch
+    {
+        AnomalySort.FirstSeen => "min(window_start)",
+        AnomalySort.Level => "indexOf(['low', 'medium', 'high', 'critical'], argMax(lower(toString(threat_level)), time))",
+        AnomalySort.Score => "max(score)",
+        AnomalySort.Risk => "max(risk)",
+        AnomalySort.Ip => "client_ip",
+        AnomalySort.Ja4 => "toString(ja4)",
+        AnomalySort.Bot => "argMax(toString(bot_name), time)",
+        AnomalySort.Host => "toString(host)",
+        AnomalySort.Requests => "sum(requests)",
+        _ => "max(window_end)",
+    };
 
     private static string Where(AnomalyFilter f, Dictionary<string, string> p)
     {
