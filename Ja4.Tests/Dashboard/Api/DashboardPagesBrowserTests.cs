@@ -23,7 +23,7 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
     public Task DisposeAsync() => _browser.DisposeAsync();
 
     private static Task Interactive(IPage page) =>
-        page.WaitForSelectorAsync("#ja4-main[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        page.WaitForSelectorAsync("#ja4-main[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 60_000 });
 
     private static Task Shot(IPage page, string name) =>
         page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ArtifactsDir, name + ".png"), FullPage = true });
@@ -39,6 +39,9 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await SeedAsync(daemon);
         var errors = new List<string>();
         var page = await _browser.NewPageAsync(errors);
+        // Generous: the suite shares two cores with everything else that runs.
+        page.SetDefaultTimeout(60_000);
+        page.SetDefaultNavigationTimeout(60_000);
         var alerted = false;
         page.Dialog += (_, d) =>
         {
@@ -57,33 +60,33 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await page.FillAsync("#login-name", "soc");
         await page.FillAsync("#login-password", Password);
         await page.ClickAsync("#login-submit");
-        await page.WaitForURLAsync(u => u.Contains("/anomalies?range=24h"), new PageWaitForURLOptions { Timeout = 30_000 });
+        await page.WaitForURLAsync(u => u.Contains("/anomalies?range=24h"), new PageWaitForURLOptions { Timeout = 60_000 });
 
         // Anomalies: three clients; filter by level through the URL-driven filters, then follow a row.
         await page.WaitForSelectorAsync("#anomaly-table tbody tr td[data-ip]");
         await Interactive(page);
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 3",
-            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
         Assert.Equal(1, await page.Locator("#anomaly-table td:has-text('=SUM(A1)')").CountAsync());
         await page.Locator("#filter-bot").FillAsync("python");
         await page.Locator("#filter-host").FillAsync("shop.example");
         await page.ClickAsync("#filter-apply");
         await page.WaitForURLAsync(u => u.Contains("bot=python") && u.Contains("host=shop.example"),
-            new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+            new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 2",
-            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
         Assert.Contains("2 anomalous clients", await page.InnerTextAsync("#anomaly-total"));
         Assert.Contains("bot=python", await page.GetAttributeAsync("#export-csv", "href"));
         await Shot(page, "anomalies");
         // Sorting is a link that keeps the filters.
         await page.ClickAsync("[data-sort=score]");
         await page.WaitForURLAsync(u => u.Contains("sort=score") && u.Contains("bot=python"),
-            new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+            new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
         await page.WaitForFunctionAsync(
             "() => document.querySelector('#anomaly-table tbody tr td[data-ip]')?.getAttribute('data-ip') === '198.51.100.11'",
-            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
         await page.Locator("#anomaly-table tbody tr").Nth(1).Locator("td").Nth(5).ClickAsync();
-        await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10"), new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
 
         // Campaigns: the list, then one campaign with its members, paths and block-list exports.
         await page.GotoAsync(daemon.BaseUrl + "/campaigns?range=24h");
@@ -103,9 +106,9 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await Interactive(page);
         await page.Locator("#search-box").FillAsync("script");
         await page.Keyboard.PressAsync("Enter");
-        await page.WaitForURLAsync(u => u.Contains("q=script"), new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync(u => u.Contains("q=script"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
         var cell = page.Locator("#search-user_agent td:has-text('<script>alert(1)</script>')");
-        await cell.WaitForAsync(new LocatorWaitForOptions { Timeout = 30_000 });
+        await cell.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
         Assert.Equal(0, await page.Locator("#search-results script").CountAsync());
         Assert.Equal("Text", await page.GetAttributeAsync("#search-kind", "data-kind"));
         await Shot(page, "search");
