@@ -35,6 +35,7 @@ public static class Cli
         new MigrateCommand(),
         new SqlCommand(),
         new DemoCommand(),
+        new HashPasswordCommand(),
     ];
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)

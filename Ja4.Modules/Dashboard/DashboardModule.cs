@@ -1,5 +1,9 @@
+using System.Text.Json.Serialization;
 using Ja4.Modules.Core.Options;
 using Ja4.Modules.Core.Pipeline;
+using Ja4.Modules.Dashboard.Api;
+using Ja4.Modules.Dashboard.Data;
+using Ja4.Modules.Dashboard.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
@@ -28,6 +32,8 @@ public static class DashboardModule
         services.AddHostedService<LiveFeedWorker>();
         services.AddSingleton(sp => new Data.OverviewQueries(sp.GetService<StorageQueries>(), sp.GetService<IOptions<StorageOptions>>()?.Value));
         services.AddSingleton(sp => new Data.InvestigationQueries(sp.GetService<StorageQueries>(), sp.GetService<IOptions<StorageOptions>>()?.Value));
+        services.AddDashboardApiServices();
+        services.AddDashboardSecurity();
         return services;
     }
 
@@ -39,12 +45,38 @@ public static class DashboardModule
             return app;
         }
         app.Use(SecurityHeaders);
+        app.MapDashboardSecurity();
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
+        app.MapOpenApi().WithMetadata(new Microsoft.AspNetCore.Mvc.ApiExplorerSettingsAttribute { IgnoreApi = true });
+        app.MapDashboardApi();
         // frame-ancestors is part of the policy above; Blazor's own header would duplicate it.
         app.MapRazorComponents<Components.App>()
             .AddInteractiveServerRenderMode(o => o.ContentSecurityFrameAncestorsPolicy = null);
         return app;
+    }
+
+    /// <summary>The REST API's queries, its OpenAPI document and its JSON and error formats.</summary>
+    private static void AddDashboardApiServices(this IServiceCollection services)
+    {
+        services.AddSingleton<DashboardStore>();
+        services.AddSingleton<AnomalyQueries>();
+        services.AddSingleton<CampaignQueries>();
+        services.AddSingleton<SearchQueries>();
+        services.AddProblemDetails();
+        // Scores and features may hold NaN or infinities (a degenerate model): written as strings, never a failed response.
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals;
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+        });
+        services.AddOpenApi("v1", o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "ja4 dashboard API";
+            document.Info.Description = "Read-only access to the stored requests, detections and campaigns. " +
+                                        "Every time-bound endpoint takes range=15m|1h|6h|24h|7d|30d or from/to (ISO 8601).";
+            return Task.CompletedTask;
+        }));
     }
 
     /// <summary>

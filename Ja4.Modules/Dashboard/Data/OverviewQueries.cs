@@ -12,8 +12,6 @@ public sealed record OverviewKpis(long Requests, long UniqueIps, long UniqueJa4s
     public double MatchRate => Requests == 0 ? 0 : (double)TlsMatched / Requests;
 }
 
-/// <summary>One bucket of a time series.</summary>
-public sealed record SeriesPoint(DateTimeOffset Start, long Value);
 
 /// <summary>Anomalies of one threat level in one bucket.</summary>
 public sealed record LevelPoint(DateTimeOffset Start, string Level, long Count);
@@ -245,7 +243,7 @@ public static class Buckets
         var byStart = new Dictionary<DateTimeOffset, long>();
         foreach (var point in points)
         {
-            byStart[point.Start] = byStart.GetValueOrDefault(point.Start) + point.Value;
+            byStart[point.Time] = byStart.GetValueOrDefault(point.Time) + point.Value;
         }
         return Starts(range).Select(s => new SeriesPoint(s, byStart.GetValueOrDefault(s))).ToList();
     }

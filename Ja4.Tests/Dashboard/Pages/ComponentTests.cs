@@ -160,7 +160,7 @@ public sealed class ComponentTests : IAsyncLifetime
         var range = new TimeRange(T0.AddSeconds(30), T0.AddMinutes(5), null); // 1-minute buckets
         var filled = Buckets.Fill(range, [new SeriesPoint(T0.AddMinutes(2), 7)]);
         Assert.Equal([0L, 0, 7, 0, 0], filled.Select(p => p.Value));
-        Assert.Equal(T0, filled[0].Start); // aligned down to the bucket
-        Assert.Equal(["10:00", "", "10:02", "", "10:04"], ChartAxis.Labels(filled.Select(p => p.Start).ToList(), range.Bucket, shown: 3));
+        Assert.Equal(T0, filled[0].Time); // aligned down to the bucket
+        Assert.Equal(["10:00", "", "10:02", "", "10:04"], ChartAxis.Labels(filled.Select(p => p.Time).ToList(), range.Bucket, shown: 3));
     }
 }

@@ -52,7 +52,7 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
 
         var series = await _overview.RequestSeriesAsync(_range);
         Assert.Equal(120, series.Count); // two hours of one-minute buckets
-        Assert.Equal(Base, series[0].Start);
+        Assert.Equal(Base, series[0].Time);
         Assert.Equal(5, series.Sum(p => p.Value));
         Assert.Equal(1, series[5].Value);
         Assert.Equal(1, series[100].Value);
@@ -81,9 +81,9 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
         var series = await _overview.RequestSeriesAsync(week);
         Assert.Equal(TimeSpan.FromHours(1), week.Bucket);
         Assert.Equal(168, series.Count);
-        Assert.Equal(3, series.Single(p => p.Start == Base).Value); // minutes 5, 20 and 30
+        Assert.Equal(3, series.Single(p => p.Time == Base).Value); // minutes 5, 20 and 30
         Assert.Equal(5, series.Sum(p => p.Value));
-        Assert.Equal(2, series.Single(p => p.Start == Base.AddHours(1)).Value);
+        Assert.Equal(2, series.Single(p => p.Time == Base.AddHours(1)).Value);
 
         var empty = new TimeRange(Base.AddDays(-3), Base.AddDays(-2), null);
         Assert.Equal(new OverviewKpis(0, 0, 0, 0, 0, 0), await _overview.KpisAsync(empty));

@@ -32,38 +32,9 @@ public sealed class StorageQueryMeasurement : IMeasurement
         options.Retention.AnomaliesDays = 3650;
         await using var store = new StorageStore(options);
         await store.EnsureMigratedAsync(CancellationToken.None);
-        var start = new DateTimeOffset(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
+        var start = Start;
         var load = Stopwatch.StartNew();
-        // Generated in the engine, in chunks of 2 million rows (one insert each, like a writer's batches).
-        const long chunk = 2_000_000;
-        for (long offset = 0; offset < rows; offset += chunk)
-        {
-            var n = Math.Min(chunk, rows - offset);
-            await store.Writer.QueryAsync($"""
-                INSERT INTO ja4.http_logs (time, client_ip, client_port, server_ip, server_port, method, host, path, query, protocol,
-                    status, bytes_sent, duration_us, connection_id, user_agent, header_signature, match_status, ja4, ja3)
-                SELECT toDateTime64('2026-11-20 00:00:00', 6, 'UTC') + toIntervalMicrosecond(intDiv((number + {offset}) * 86400000000, {rows})),
-                       toIPv6(IPv4NumToString(toUInt32(167772160 + (cityHash64(intDiv(number + {offset}, 50)) % 200000)))),
-                       toUInt16(1024 + number % 60000), toIPv6('10.255.0.1'), 443,
-                       ['GET', 'GET', 'GET', 'POST', 'HEAD'][number % 5 + 1],
-                       ['shop.example', 'api.example', 'www.example'][cityHash64(number, 1) % 3 + 1],
-                       concat('/p/', toString(cityHash64(number, 2) % 1000)), '', 'HTTP/2.0',
-                       [200, 200, 200, 304, 404, 500][number % 6 + 1], 512 + number % 4096, 200 + number % 5000, number + {offset},
-                       concat('agent-', toString(cityHash64(intDiv(number + {offset}, 50)) % 40)), 'sig',
-                       if(number % 10 = 0, 'no_handshake_seen', 'matched'),
-                       concat('t13d15', toString(cityHash64(intDiv(number + {offset}, 50)) % 50), 'h2_8daaf6152771_02713d6af862'), 'ja3'
-                FROM numbers({n})
-                """);
-        }
-        await store.Writer.QueryAsync("""
-            INSERT INTO ja4.ml_detected_anomalies (time, window_start, window_end, host, client_ip, ja4, score, threat_level, bot_name)
-            SELECT toDateTime64('2026-11-20 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 432),
-                   toDateTime('2026-11-20 00:00:00', 'UTC'), toDateTime('2026-11-20 00:05:00', 'UTC'), 'shop.example',
-                   toIPv6(IPv4NumToString(toUInt32(167772160 + number % 200000))), 'ja4', 0.8,
-                   ['low', 'medium', 'high', 'critical'][number % 4 + 1], 'bot'
-            FROM numbers(200000)
-            """);
-        await store.Writer.QueryAsync("OPTIMIZE TABLE ja4.agg_host_ip_ja4_1h FINAL");
+        await GenerateAsync(store, rows);
         load.Stop();
         Console.Error.WriteLine($"storage-queries: loaded {rows:N0} rows in {load.Elapsed.TotalSeconds:F1} s");
 
@@ -102,4 +73,47 @@ public sealed class StorageQueryMeasurement : IMeasurement
         Directory.Delete(data, true);
         return 0;
     }
+
+    /// <summary>Start of the generated day (the data covers 24 hours from here).</summary>
+    public static readonly DateTimeOffset Start = new(2026, 11, 20, 0, 0, 0, TimeSpan.Zero);
+
+    /// <summary>
+    /// Fills <c>ja4.http_logs</c> with <paramref name="rows"/> generated requests over the day from
+    /// <see cref="Start"/> (200,000 client addresses, 50 JA4s, 3 hosts, 1000 paths; the hourly
+    /// aggregates follow through their materialized views) and 200,000 anomalies.
+    /// </summary>
+    public static async Task GenerateAsync(StorageStore store, long rows)
+    {
+        // Generated in the engine, in chunks of 2 million rows (one insert each, like a writer's batches).
+        const long chunk = 2_000_000;
+        for (long offset = 0; offset < rows; offset += chunk)
+        {
+            var n = Math.Min(chunk, rows - offset);
+            await store.Writer.QueryAsync($"""
+                INSERT INTO ja4.http_logs (time, client_ip, client_port, server_ip, server_port, method, host, path, query, protocol,
+                    status, bytes_sent, duration_us, connection_id, user_agent, header_signature, match_status, ja4, ja3)
+                SELECT toDateTime64('2026-11-20 00:00:00', 6, 'UTC') + toIntervalMicrosecond(intDiv((number + {offset}) * 86400000000, {rows})),
+                       toIPv6(IPv4NumToString(toUInt32(167772160 + (cityHash64(intDiv(number + {offset}, 50)) % 200000)))),
+                       toUInt16(1024 + number % 60000), toIPv6('10.255.0.1'), 443,
+                       ['GET', 'GET', 'GET', 'POST', 'HEAD'][number % 5 + 1],
+                       ['shop.example', 'api.example', 'www.example'][cityHash64(number, 1) % 3 + 1],
+                       concat('/p/', toString(cityHash64(number, 2) % 1000)), '', 'HTTP/2.0',
+                       [200, 200, 200, 304, 404, 500][number % 6 + 1], 512 + number % 4096, 200 + number % 5000, number + {offset},
+                       concat('agent-', toString(cityHash64(intDiv(number + {offset}, 50)) % 40)), 'sig',
+                       if(number % 10 = 0, 'no_handshake_seen', 'matched'),
+                       concat('t13d15', toString(cityHash64(intDiv(number + {offset}, 50)) % 50), 'h2_8daaf6152771_02713d6af862'), 'ja3'
+                FROM numbers({n})
+                """);
+        }
+        await store.Writer.QueryAsync("""
+            INSERT INTO ja4.ml_detected_anomalies (time, window_start, window_end, host, client_ip, ja4, score, threat_level, bot_name)
+            SELECT toDateTime64('2026-11-20 00:00:00', 3, 'UTC') + toIntervalMillisecond(number * 432),
+                   toDateTime('2026-11-20 00:00:00', 'UTC'), toDateTime('2026-11-20 00:05:00', 'UTC'), 'shop.example',
+                   toIPv6(IPv4NumToString(toUInt32(167772160 + number % 200000))), 'ja4', 0.8,
+                   ['low', 'medium', 'high', 'critical'][number % 4 + 1], 'bot'
+            FROM numbers(200000)
+            """);
+        await store.Writer.QueryAsync("OPTIMIZE TABLE ja4.agg_host_ip_ja4_1h FINAL");
+    }
+
 }

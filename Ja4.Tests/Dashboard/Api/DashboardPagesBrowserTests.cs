@@ -1,0 +1,122 @@
+using Ja4.Tests.EndToEnd;
+using Ja4.Tests.Storage;
+using Microsoft.Playwright;
+using static Ja4.Tests.Dashboard.Api.DashboardSeed;
+
+namespace Ja4.Tests.Dashboard.Api;
+
+/// <summary>
+/// The Anomalies, Campaigns, Search and Login pages in Debian's Chromium against the real daemon
+/// bound to a non-loopback address with an account, on chDB with the rows of <see cref="DashboardSeed"/>.
+/// The daemon's store lives on the test process's one chDB engine, so this class runs in the
+/// "chdb" collection (one at a time with the other chDB users) with a browser of its own.
+/// </summary>
+[Collection("chdb")]
+[Trait("Category", "EndToEnd")]
+public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetime
+{
+    private const string Password = "tr0ub4dor&3";
+    private readonly BrowserFixture _browser = new();
+
+    public Task InitializeAsync() => _browser.InitializeAsync();
+
+    public Task DisposeAsync() => _browser.DisposeAsync();
+
+    private static Task Interactive(IPage page) =>
+        page.WaitForSelectorAsync("#ja4-main[data-interactive=true]", new PageWaitForSelectorOptions { Timeout = 60_000 });
+
+    private static Task Shot(IPage page, string name) =>
+        page.ScreenshotAsync(new PageScreenshotOptions { Path = Path.Combine(BrowserFixture.ArtifactsDir, name + ".png"), FullPage = true });
+
+    [Fact]
+    public async Task Login_is_enforced_on_a_non_loopback_binding_then_anomalies_filter_and_lead_to_the_ip_and_campaigns_and_search_render_safely()
+    {
+        await using var daemon = await DashboardTestDaemon.StartAsync(chdb, new Dictionary<string, string?>
+        {
+            ["Modules:Dashboard:Accounts:0:Name"] = "soc",
+            ["Modules:Dashboard:Accounts:0:PasswordHash"] = Ja4.Modules.Dashboard.Security.PasswordHash.Hash(Password),
+        }, host: "0.0.0.0");
+        await SeedAsync(daemon);
+        var errors = new List<string>();
+        var page = await _browser.NewPageAsync(errors);
+        // Generous: the suite shares two cores with everything else that runs.
+        page.SetDefaultTimeout(60_000);
+        page.SetDefaultNavigationTimeout(60_000);
+        var alerted = false;
+        page.Dialog += (_, d) =>
+        {
+            alerted = true;
+            _ = d.DismissAsync();
+        };
+
+        // Login first: the page asked for is where the login leads back to.
+        await page.GotoAsync(daemon.BaseUrl + "/anomalies?range=24h");
+        Assert.StartsWith(daemon.BaseUrl + "/login?returnUrl=", page.Url);
+        await Shot(page, "login");
+        await page.FillAsync("#login-name", "soc");
+        await page.FillAsync("#login-password", "not the password");
+        await page.ClickAsync("#login-submit");
+        await page.WaitForSelectorAsync("#login-error");
+        await page.FillAsync("#login-name", "soc");
+        await page.FillAsync("#login-password", Password);
+        await page.ClickAsync("#login-submit");
+        await page.WaitForURLAsync(u => u.Contains("/anomalies?range=24h"), new PageWaitForURLOptions { Timeout = 60_000 });
+
+        // Anomalies: three clients; filter by level through the URL-driven filters, then follow a row.
+        await page.WaitForSelectorAsync("#anomaly-table tbody tr td[data-ip]");
+        await Interactive(page);
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 3",
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        Assert.Equal(1, await page.Locator("#anomaly-table td:has-text('=SUM(A1)')").CountAsync());
+        await page.Locator("#filter-bot").FillAsync("python");
+        await page.Locator("#filter-host").FillAsync("shop.example");
+        await page.ClickAsync("#filter-apply");
+        await page.WaitForURLAsync(u => u.Contains("bot=python") && u.Contains("host=shop.example"),
+            new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 2",
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        Assert.Contains("2 anomalous clients", await page.InnerTextAsync("#anomaly-total"));
+        Assert.Contains("bot=python", await page.GetAttributeAsync("#export-csv", "href"));
+        await Shot(page, "anomalies");
+        // Sorting is a link that keeps the filters.
+        await page.ClickAsync("[data-sort=score]");
+        await page.WaitForURLAsync(u => u.Contains("sort=score") && u.Contains("bot=python"),
+            new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForFunctionAsync(
+            "() => document.querySelector('#anomaly-table tbody tr td[data-ip]')?.getAttribute('data-ip') === '198.51.100.11'",
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        await page.Locator("#anomaly-table tbody tr").Nth(1).Locator("td").Nth(5).ClickAsync();
+        await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+
+        // Campaigns: the list, then one campaign with its members, paths and block-list exports.
+        await page.GotoAsync(daemon.BaseUrl + "/campaigns?range=24h");
+        await page.WaitForSelectorAsync("[data-campaign=c-1]");
+        await Interactive(page);
+        await Shot(page, "campaigns");
+        await page.ClickAsync("[data-campaign=c-1]");
+        await page.WaitForSelectorAsync("#campaign-members");
+        Assert.Equal(2, await page.Locator("#campaign-members tbody tr").CountAsync());
+        Assert.Contains("/login → /cart → /checkout", await page.InnerTextAsync("#campaign-paths"));
+        Assert.Contains("format=apache", await page.GetAttributeAsync("#export-apache", "href"));
+        await page.WaitForSelectorAsync("#campaign-timeline svg");
+        await Shot(page, "campaign");
+
+        // Search: typed in the box; the script User-Agent is text, not markup.
+        await page.GotoAsync(daemon.BaseUrl + "/search?range=24h");
+        await Interactive(page);
+        await page.Locator("#search-box").FillAsync("script");
+        await page.Keyboard.PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains("q=script"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        var cell = page.Locator("#search-user_agent td:has-text('<script>alert(1)</script>')");
+        await cell.WaitForAsync(new LocatorWaitForOptions { Timeout = 60_000 });
+        Assert.Equal(0, await page.Locator("#search-results script").CountAsync());
+        Assert.Equal("Text", await page.GetAttributeAsync("#search-kind", "data-kind"));
+        await Shot(page, "search");
+        await page.GotoAsync(daemon.BaseUrl + "/search?range=24h&q=" + Ja4A[..10]);
+        await page.WaitForSelectorAsync("#search-ja4");
+        Assert.Equal("Ja4Prefix", await page.GetAttributeAsync("#search-kind", "data-kind"));
+
+        Assert.False(alerted);
+        Assert.True(errors.Count == 0, string.Join("\n", errors));
+    }
+}

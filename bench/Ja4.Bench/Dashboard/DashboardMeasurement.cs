@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Ja4.Bench.Storage;
+using Ja4.Host;
+using Ja4.Modules.Storage;
+
+namespace Ja4.Bench.Dashboard;
+
+/// <summary>
+/// The dashboard on a generated store: <c>--rows</c> http_logs rows over 24 hours (default 10
+/// million, the storage benchmark's generator), its 200,000 anomalies and 1,000 campaigns; then
+/// the real daemon (in this process, chDB) answers each REST endpoint and renders each page
+/// <c>--calls</c> times (default 20). Prints the p95 latency of every one, in milliseconds.
+/// </summary>
+public sealed class DashboardMeasurement : IMeasurement
+{
+    public string Name => "dashboard";
+    public string Description => "p95 latency of every dashboard API endpoint and page render on a generated store";
+
+    public async Task<int> RunAsync(string[] args)
+    {
+        var a = StorageIngestMeasurement.Args(args);
+        var rows = long.Parse(a.GetValueOrDefault("--rows", "10000000"), CultureInfo.InvariantCulture);
+        var calls = int.Parse(a.GetValueOrDefault("--calls", "20"), CultureInfo.InvariantCulture);
+        var data = Path.GetFullPath(a.GetValueOrDefault("--data", Path.Combine(Path.GetTempPath(), "ja4-bench-dashboard")));
+        if (Directory.Exists(data))
+        {
+            Directory.Delete(data, true);
+        }
+        var options = new StorageOptions { Enabled = true, DataPath = data, SpillPath = Path.Combine(data, "spill") };
+        options.Retention.HttpLogsDays = options.Retention.AggregatesDays = options.Retention.AnomaliesDays = options.Retention.ScoresDays = 3650;
+        var load = Stopwatch.StartNew();
+        await using (var store = new StorageStore(options))
+        {
+            await store.EnsureMigratedAsync(CancellationToken.None);
+            await StorageQueryMeasurement.GenerateAsync(store, rows);
+            // 1,000 campaigns of 20 generated addresses each, two runs apiece (the page reads the latest).
+            await store.Writer.QueryAsync("""
+                INSERT INTO ja4.ml_campaigns (time, id, key, size, user_agents, first_seen, last_seen, risk, threat_level, returning, model_version, members)
+                SELECT toDateTime64('2026-11-20 12:00:00', 3, 'UTC') + toIntervalSecond(number * 20), concat('c-', toString(number % 1000)),
+                       concat('ja4=t13d15', toString(number % 50), 'h2_8daaf6152771_02713d6af862'), 20, 2,
+                       toDateTime64('2026-11-20 06:00:00', 3, 'UTC'), toDateTime64('2026-11-20 18:00:00', 3, 'UTC'),
+                       0.5 + (number % 50) / 100, ['low', 'medium', 'high', 'critical'][number % 4 + 1], number % 7 = 0, 'bench',
+                       arrayMap(i -> (toIPv6(IPv4NumToString(toUInt32(167772160 + (number * 20 + i) % 200000))),
+                                      concat('t13d15', toString(number % 50), 'h2_8daaf6152771_02713d6af862'), 'shop.example'), range(20))
+                FROM numbers(2000)
+                """);
+        }
+        Console.Error.WriteLine($"dashboard: loaded {rows:N0} rows in {load.Elapsed.TotalSeconds:F1} s");
+
+        var port = FreePort();
+        var baseUrl = $"http://127.0.0.1:{port}";
+        var config = Path.Combine(data, "appsettings.json");
+        await File.WriteAllTextAsync(config, "{}");
+        var app = DaemonHost.Build(DaemonHost.LoadConfiguration(config, new Dictionary<string, string?>
+        {
+            ["Logging:Console:Format"] = "none",
+            ["Modules:Storage:Enabled"] = "true",
+            ["Modules:Storage:DataPath"] = data,
+            ["Modules:Storage:SpillPath"] = options.SpillPath,
+            ["Modules:Storage:AdminSocketPath"] = Path.Combine(data, "admin.sock"),
+            ["Modules:Storage:AdminSocketGroup"] = "",
+            ["Modules:Storage:Retention:HttpLogsDays"] = "3650",
+            ["Modules:Storage:Retention:AggregatesDays"] = "3650",
+            ["Modules:Storage:Retention:AnomaliesDays"] = "3650",
+            ["Modules:Storage:Retention:ScoresDays"] = "3650",
+            ["Modules:Dashboard:Enabled"] = "true",
+            ["Modules:Dashboard:Urls"] = baseUrl,
+        }));
+        DaemonHost.ValidateOptions(app.Services);
+        await app.StartAsync();
+        try
+        {
+            using var http = new HttpClient { BaseAddress = new Uri(baseUrl), Timeout = TimeSpan.FromMinutes(2) };
+            var day = "from=2026-11-20T00:00:00Z&to=2026-11-21T00:00:00Z";
+            var half = "from=2026-11-20T12:00:00Z&to=2026-11-21T00:00:00Z";
+            var hour = "from=2026-11-20T20:00:00Z&to=2026-11-20T21:00:00Z";
+            var ja4 = "t13d157h2_8daaf6152771_02713d6af862";
+            (string Kind, string Url)[] cases =
+            [
+                ("api", $"/api/stats?{half}"),
+                ("api", $"/api/top?dimension=ja4&{half}"),
+                ("api", $"/api/top?dimension=ip&{half}"),
+                ("api", $"/api/top?dimension=path&{half}"),
+                ("api", $"/api/timeseries?metric=requests&{day}"),
+                ("api", $"/api/timeseries?metric=requests&{hour}"),
+                ("api", $"/api/timeseries?metric=anomalies&{day}"),
+                ("api", $"/api/anomalies?{hour}"),
+                ("api", $"/api/anomalies?level=high,critical&sort=score&{day}"),
+                ("api", $"/api/ip?addr=10.0.1.44&{day}"),
+                ("api", $"/api/ip?addr=10.0.0.0/16&{half}"),
+                ("api", $"/api/ja4?ja4={ja4}&{half}"),
+                ("api", $"/api/campaigns?{day}"),
+                ("api", $"/api/campaigns/c-7?{day}"),
+                ("api", $"/api/search?q=10.0.1.44&{day}"),
+                ("api", $"/api/search?q=t13d157&{half}"),
+                ("api", $"/api/search?q=agent-3&{hour}"),
+                ("api", $"/api/search?q=agent-3&{half}"),
+                ("api", $"/api/export/anomalies?format=csv&{hour}"),
+                ("api", $"/api/export/search?q=10.0.1.44&format=jsonl&{day}"),
+                ("api", $"/api/export/campaigns/c-7?format=nftables&{day}"),
+                ("page", $"/anomalies?{half}"),
+                ("page", $"/campaigns?{day}"),
+                ("page", $"/campaigns?id=c-7&{day}"),
+                ("page", $"/search?q=agent-3&{hour}"),
+                ("page", $"/search?q=10.0.1.44&{day}"),
+                ("page", "/status"),
+                ("page", "/live"),
+            ];
+            foreach (var (kind, url) in cases)
+            {
+                await Call(http, url);
+                var times = new List<double>();
+                for (var i = 0; i < calls; i++)
+                {
+                    var sw = Stopwatch.StartNew();
+                    await Call(http, url);
+                    times.Add(sw.Elapsed.TotalMilliseconds);
+                }
+                times.Sort();
+                var p95 = times[Math.Max(0, (int)Math.Ceiling(0.95 * times.Count) - 1)];
+                Row.Print(kind == "api" ? "dashboard API (chDB)" : "dashboard page render", $"{Shorten(url)} p95 ms @{rows / 1_000_000}M", p95);
+            }
+        }
+        finally
+        {
+            await app.StopAsync();
+            await app.DisposeAsync();
+            Directory.Delete(data, true);
+        }
+        return 0;
+    }
+
+    private static async Task Call(HttpClient http, string url)
+    {
+        using var response = await http.GetAsync(url, HttpCompletionOption.ResponseContentRead);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new InvalidOperationException($"{url}: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync()}");
+        }
+    }
+
+    /// <summary>The URL with its time range named by its span: "/api/top?dimension=ja4 12h".</summary>
+    private static string Shorten(string url)
+    {
+        var span = url.Contains("from=2026-11-20T00:", StringComparison.Ordinal) ? " 24h"
+            : url.Contains("from=2026-11-20T12:", StringComparison.Ordinal) ? " 12h"
+            : url.Contains("from=2026-11-20T20:", StringComparison.Ordinal) ? " 1h" : "";
+        var bare = string.Join("&", url.Split('?', '&').Skip(1).Where(p => !p.StartsWith("from=", StringComparison.Ordinal) && !p.StartsWith("to=", StringComparison.Ordinal)));
+        return url.Split('?')[0] + (bare.Length > 0 ? "?" + bare : "") + span;
+    }
+
+    private static int FreePort()
+    {
+        using var l = new TcpListener(IPAddress.Loopback, 0);
+        l.Start();
+        return ((IPEndPoint)l.LocalEndpoint).Port;
+    }
+}
