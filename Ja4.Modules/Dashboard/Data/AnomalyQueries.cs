@@ -313,42 +313,20 @@ internal static class Sql
     /// <summary>The hours that [from, to) touches, on an <c>hour</c> column.</summary>
     public const string HourFilter = "hour >= toStartOfHour(fromUnixTimestamp64Micro({from:Int64}, 'UTC')) AND hour < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
 
-    public static Dictionary<string, string> Range(TimeRange range) => new()
-    {
-        ["from"] = Micros(range.From),
-        ["to"] = Micros(range.To),
-    };
-
-    private static string Micros(DateTimeOffset t) => ((t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10).ToString(CultureInfo.InvariantCulture);
+    public static Dictionary<string, string> Range(TimeRange range) => DashboardSql.Range(range);
 
     /// <summary>An address as stored (IPv6 text) shown as people write it (IPv4 for IPv4-mapped).</summary>
-    public static string Address(string v6) =>
-        IPAddress.TryParse(v6, out var ip) && ip.IsIPv4MappedToIPv6 ? ip.MapToIPv4().ToString() : v6;
+    public static string Address(string v6) => DashboardSql.Ip(v6);
 }
 
-/// <summary>Reads values of a JSONEachRow row (the engine writes 64-bit integers as strings).</summary>
+/// <summary>Reads values of a JSONEachRow row: the readers of <see cref="DashboardSql"/>, plus booleans.</summary>
 internal static class J
 {
-    public static long L(JsonElement r, string name)
-    {
-        var e = r.GetProperty(name);
-        return e.ValueKind switch
-        {
-            JsonValueKind.String => long.Parse(e.GetString()!, CultureInfo.InvariantCulture),
-            JsonValueKind.Null => 0,
-            JsonValueKind.True => 1,
-            JsonValueKind.False => 0,
-            _ => e.GetInt64(),
-        };
-    }
+    public static long L(JsonElement r, string name) => DashboardSql.L(r, name);
 
-    public static double D(JsonElement r, string name)
-    {
-        var e = r.GetProperty(name);
-        return e.ValueKind == JsonValueKind.String ? double.Parse(e.GetString()!, CultureInfo.InvariantCulture) : e.GetDouble();
-    }
+    public static double D(JsonElement r, string name) => DashboardSql.D(r, name);
 
-    public static string S(JsonElement r, string name) => r.GetProperty(name).GetString() ?? "";
+    public static string S(JsonElement r, string name) => DashboardSql.S(r, name);
 
     public static bool B(JsonElement r, string name) => L(r, name) != 0;
 }
