@@ -12,6 +12,7 @@ dotnet build "$root/bench/Ja4.Bench/Ja4.Bench.csproj" -c Release -o "$bench" >"$
 run() { dotnet "$bench/Ja4.Bench.dll" "$@"; }
 run forest-timing "$root" 100000 20
 run detection-quality "$root" 2027 evaluation
+run detection-pca "$root" 2027
 run detection-run "$root" 17000
 "$root/scripts/fetch-chdb.sh" >/dev/null
 (cd "$root" && run detection-run-store "$root" 17000)
