@@ -276,6 +276,29 @@ public sealed class ChdbExecutor : IStoreExecutor
         }
     }
 
+    /// <summary>Header lines a text format writes before its rows (names, and types for the *AndTypes formats).</summary>
+    internal static int HeaderLines(string format) =>
+        format.EndsWith("WithNamesAndTypes", StringComparison.OrdinalIgnoreCase) ? 2
+        : format.EndsWith("WithNames", StringComparison.OrdinalIgnoreCase) ? 1
+        : 0;
+
+    /// <summary><paramref name="chunk"/> without its first <paramref name="lines"/> lines.</summary>
+    internal static ReadOnlyMemory<byte> WithoutHeader(ReadOnlyMemory<byte> chunk, int lines)
+    {
+        var span = chunk.Span;
+        var start = 0;
+        for (var i = 0; i < lines; i++)
+        {
+            var nl = span[start..].IndexOf((byte)'\n');
+            if (nl < 0)
+            {
+                return ReadOnlyMemory<byte>.Empty;
+            }
+            start += nl + 1;
+        }
+        return chunk[start..];
+    }
+
     public async Task StreamAsync(string sql, IReadOnlyDictionary<string, string>? parameters, string format,
         Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onChunk, CancellationToken cancellationToken = default)
     {
@@ -286,6 +309,8 @@ public sealed class ChdbExecutor : IStoreExecutor
             ObjectDisposedException.ThrowIf(_conn == IntPtr.Zero, this);
             stream = await Task.Run(() => StartStream(sql, parameters, format), CancellationToken.None).ConfigureAwait(false);
             var finished = false;
+            var chunks = 0;
+            var headerLines = HeaderLines(format);
             try
             {
                 while (true)
@@ -311,7 +336,13 @@ public sealed class ChdbExecutor : IStoreExecutor
                         finished = true;
                         break;
                     }
-                    await onChunk(chunk, cancellationToken).ConfigureAwait(false);
+                    // The engine formats every streamed block on its own, so text formats with a
+                    // header repeat it per block; the caller gets one result with one header.
+                    var body = chunks++ == 0 ? (ReadOnlyMemory<byte>)chunk : WithoutHeader(chunk, headerLines);
+                    if (body.Length > 0)
+                    {
+                        await onChunk(body, cancellationToken).ConfigureAwait(false);
+                    }
                 }
             }
             finally
