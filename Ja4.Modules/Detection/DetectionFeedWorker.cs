@@ -1,6 +1,5 @@
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Pipeline;
-using Ja4.Modules.Detection.Features;
 using Microsoft.Extensions.Hosting;
 
 namespace Ja4.Modules.Detection;
@@ -10,9 +9,9 @@ namespace Ja4.Modules.Detection;
 /// the <see cref="DetectionEventBuffer"/> of the in-memory feature path. The channel drops and
 /// counts when full (<c>ja4_channel_dropped_total{channel="DetectionFeed"}</c>), the buffer drops
 /// its oldest requests when full (<c>ja4_detection_buffer_dropped</c>). When the storage module
-/// is on, features come from the store and the channel is only drained.
+/// is on, features come from the store and the channel does not exist.
 /// </summary>
-public sealed class DetectionFeedWorker(EventPipeline pipeline, DetectionEventBuffer buffer, IFeatureSource source) : BackgroundService
+public sealed class DetectionFeedWorker(EventPipeline pipeline, DetectionEventBuffer buffer) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -21,15 +20,11 @@ public sealed class DetectionFeedWorker(EventPipeline pipeline, DetectionEventBu
         {
             return;
         }
-        var keep = source is BufferFeatureSource;
         try
         {
             await foreach (var request in reader.ReadAllAsync(stoppingToken).ConfigureAwait(false))
             {
-                if (keep)
-                {
-                    buffer.Add(request);
-                }
+                buffer.Add(request);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)

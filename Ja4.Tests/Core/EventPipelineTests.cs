@@ -18,6 +18,20 @@ public sealed class EventPipelineTests
     private static readonly Ja4Metrics Metrics = new();
 
     [Fact]
+    public void Detection_feed_exists_only_while_storage_is_off()
+    {
+        var memoryOnly = Create([ModuleNames.Correlation, ModuleNames.Detection]);
+        Assert.True(memoryOnly.IsActive(Edges.DetectionFeed));
+        Assert.True(memoryOnly.Outlet<Ja4.Modules.Core.Events.CorrelatedRequest>(ModuleNames.Correlation).HasConsumers);
+
+        // With storage on, detection reads http_logs: correlation queues nothing for it.
+        var stored = Create([ModuleNames.Correlation, ModuleNames.Detection, ModuleNames.Storage]);
+        Assert.False(stored.IsActive(Edges.DetectionFeed));
+        Assert.Null(stored.Reader<Ja4.Modules.Core.Events.CorrelatedRequest>(Edges.DetectionFeed));
+        Assert.Equal(new[] { "Correlated" }, stored.ActiveEdges.Where(e => e is "Correlated" or "DetectionFeed"));
+    }
+
+    [Fact]
     public void Edge_exists_only_when_both_ends_are_enabled()
     {
         var p = Create([ModuleNames.Capture, ModuleNames.Storage]);

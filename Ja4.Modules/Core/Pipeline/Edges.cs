@@ -10,13 +10,16 @@ namespace Ja4.Modules.Core.Pipeline;
 /// <param name="EventType">Record type carried.</param>
 /// <param name="DefaultCapacity">Capacity when the configuration does not set one.</param>
 /// <param name="DefaultFullMode">Drop (hot paths: capture, socket reader) or Wait (back-pressure).</param>
+/// <param name="UnlessEnabled">A module whose presence makes the edge needless: the edge then does
+/// not exist, so its producer queues nothing for it.</param>
 public sealed record EdgeDefinition(
     string Name,
     string Producer,
     string Consumer,
     Type EventType,
     int DefaultCapacity,
-    EdgeFullMode DefaultFullMode);
+    EdgeFullMode DefaultFullMode,
+    string? UnlessEnabled = null);
 
 /// <summary>What a producer does when the channel is full.</summary>
 public enum EdgeFullMode
@@ -48,9 +51,13 @@ public static class Edges
     public static readonly EdgeDefinition LiveFeed =
         new("LiveFeed", ModuleNames.Correlation, ModuleNames.Dashboard, typeof(CorrelatedRequest), 4_096, EdgeFullMode.Drop);
 
-    /// <summary>Correlated requests for detection's in-memory feature path (read only when storage is off).</summary>
+    /// <summary>
+    /// Correlated requests for detection's in-memory feature path. Absent when storage is on:
+    /// detection then computes its features from <c>http_logs</c>.
+    /// </summary>
     public static readonly EdgeDefinition DetectionFeed =
-        new("DetectionFeed", ModuleNames.Correlation, ModuleNames.Detection, typeof(CorrelatedRequest), 65_536, EdgeFullMode.Drop);
+        new("DetectionFeed", ModuleNames.Correlation, ModuleNames.Detection, typeof(CorrelatedRequest), 65_536, EdgeFullMode.Drop,
+            UnlessEnabled: ModuleNames.Storage);
 
     /// <summary>Verdicts at or above the alert level, to detection's alert sinks (webhook, syslog).</summary>
     public static readonly EdgeDefinition Anomalies =

@@ -5,7 +5,8 @@ namespace Ja4.Modules.Core.Pipeline;
 
 /// <summary>
 /// Owns every channel of the daemon. An edge exists only when both its producer and its
-/// consumer are enabled: a disabled consumer means nothing is queued for it. Modules receive
+/// consumer are enabled (and the module that replaces it, if any, is not): a disabled consumer
+/// means nothing is queued for it. Modules receive
 /// an <see cref="EventOutlet{T}"/> (producer side) or a <see cref="ChannelReader{T}"/>
 /// (consumer side), never a channel.
 /// </summary>
@@ -24,7 +25,8 @@ public sealed class EventPipeline
         _enabled = enabledModules;
         foreach (var def in Edges.All)
         {
-            if (!enabledModules.Contains(def.Producer) || !enabledModules.Contains(def.Consumer))
+            if (!enabledModules.Contains(def.Producer) || !enabledModules.Contains(def.Consumer)
+                || (def.UnlessEnabled is { } replacedBy && enabledModules.Contains(replacedBy)))
             {
                 continue;
             }
