@@ -42,6 +42,12 @@ public sealed class StorageOptions
     /// <summary>Size at which a spill segment file is closed and a new one started, MiB. Default: 64.</summary>
     public int SpillSegmentMb { get; set; } = 64;
 
+    /// <summary>
+    /// Read-only connections to the embedded store for the dashboard, the API, detection and <c>ja4 sql</c>: that many
+    /// queries run side by side (1–16). Default: 2. The server engine's client is concurrent already.
+    /// </summary>
+    public int ReaderConnections { get; set; } = 2;
+
     /// <summary>Rows per insert batch (a batch is written when it is this full...). Default: 50000.</summary>
     public int BatchSize { get; set; } = 50_000;
 
@@ -140,6 +146,7 @@ internal sealed partial class StorageOptionsValidator : IValidateOptions<Storage
             errors.Add("Modules:Storage:ClickHouse:CommandTimeout must be positive");
         }
         Range(errors, "BatchSize", o.BatchSize, 1, 10_000_000);
+        Range(errors, "ReaderConnections", o.ReaderConnections, 1, 16);
         Range(errors, "InsertAttempts", o.InsertAttempts, 1, 100);
         Range(errors, "SpillMaxMb", o.SpillMaxMb, 1, 1_048_576);
         Range(errors, "SpillSegmentMb", o.SpillSegmentMb, 1, 4096);

@@ -4,9 +4,9 @@ using Ja4.Modules.Storage.Schema;
 namespace Ja4.Modules.Storage;
 
 /// <summary>
-/// The configured store of this process: one executor for the writer and one for readers
-/// (separate chDB connections, so that dashboard queries never wait behind an insert), and
-/// the migrations.
+/// The configured store of this process: one executor for the writer and a pool of
+/// <c>ReaderConnections</c> read-only ones for readers (separate chDB connections, so that
+/// dashboard queries never wait behind an insert and run side by side), and the migrations.
 /// </summary>
 public sealed class StorageStore : IAsyncDisposable
 {
@@ -17,7 +17,9 @@ public sealed class StorageStore : IAsyncDisposable
     {
         Options = options;
         Writer = Open(options);
-        Reader = options.Engine == StorageEngineKind.Chdb ? Open(options, readOnly: true) : Writer;
+        Reader = options.Engine == StorageEngineKind.Chdb
+            ? new ExecutorPool(Enumerable.Range(0, options.ReaderConnections).Select(_ => Open(options, readOnly: true)).ToList())
+            : Writer;
     }
 
     public StorageOptions Options { get; }

@@ -59,6 +59,13 @@ public sealed record RequestWithHandshake(DateTimeOffset Time, string ClientIp, 
     string Query, int Status, string UserAgent, string MatchStatus, string Sni, string TlsVersion, IReadOnlyList<string> Alpn,
     string Ja4, string Ja3);
 
+/// <summary>
+/// What the IP investigation shows of an address or block: totals, the timeline, JA4 and User-Agent rotation cells
+/// (bucket, value, requests; by bucket, then requests), and the paths, status codes and hosts by requests.
+/// </summary>
+public sealed record IpProfile(IpSummary Summary, IReadOnlyList<TimelinePoint> Timeline, IReadOnlyList<RotationCell> Ja4Cells,
+    IReadOnlyList<RotationCell> UserAgentCells, IReadOnlyList<CountEntry> Paths, IReadOnlyList<CountEntry> Statuses, IReadOnlyList<CountEntry> Hosts);
+
 /// <summary>One page of requests and how many there are in all.</summary>
 public sealed record RequestPage(long Total, IReadOnlyList<RequestWithHandshake> Rows);
 
@@ -85,90 +92,101 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
 {
     private const string IpFilter = "client_ip BETWEEN {lo:IPv6} AND {hi:IPv6}";
 
-    /// <summary>Totals of the address or block.</summary>
-    public async Task<IpSummary> IpSummaryAsync(IpTarget target, TimeRange range, CancellationToken cancellationToken = default)
-    {
-        var r = (await Store.RowsAsync($"""
-            SELECT count() AS n, uniq(client_ip) AS ips, uniqIf(ja4, ja4 != '') AS ja4s, uniq(user_agent) AS uas, uniq(host) AS hosts, uniq(path) AS paths,
-                   toUnixTimestamp64Micro(min(time)) AS first, toUnixTimestamp64Micro(max(time)) AS last
-            FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
-            """, Params(target, range), cancellationToken).ConfigureAwait(false))[0];
-        var n = DashboardSql.L(r, "n");
-        return new IpSummary(n, DashboardSql.L(r, "ips"), DashboardSql.L(r, "ja4s"), DashboardSql.L(r, "uas"), DashboardSql.L(r, "hosts"),
-            DashboardSql.L(r, "paths"), n == 0 ? null : DashboardSql.Micro(r, "first"), n == 0 ? null : DashboardSql.Micro(r, "last"));
-    }
+    // The arguments of grouping() in the profile query, first one the highest bit; a bit is set when its column is
+    // not a key of the row's grouping set (force_grouping_standard_compatibility, set by the query itself).
+    private static readonly string[] ProfileKeys = ["b", "hj", "ja4", "user_agent", "path", "status", "host", "client_ip"];
 
-    /// <summary>Requests per bucket with the detector's highest score and risk there, every bucket present.</summary>
-    public async Task<IReadOnlyList<TimelinePoint>> IpTimelineAsync(IpTarget target, TimeRange range, CancellationToken cancellationToken = default)
+    private static int GroupingMask(params string[] keys) =>
+        ProfileKeys.Select((k, i) => keys.Contains(k) ? 0 : 1 << (ProfileKeys.Length - 1 - i)).Sum();
+
+    private static readonly int ByBucket = GroupingMask("b"), ByBucketJa4 = GroupingMask("b", "hj"), ByBucketUa = GroupingMask("b", "user_agent"),
+        ByPath = GroupingMask("path"), ByStatus = GroupingMask("status"), ByHost = GroupingMask("host"), ByIp = GroupingMask("client_ip"),
+        ByJa4 = GroupingMask("ja4"), ByUa = GroupingMask("user_agent");
+
+    /// <summary>
+    /// Everything the IP investigation shows of an address or block, except single requests and verdicts, read in
+    /// one pass over its requests (one GROUPING SETS query): totals with exact distinct counts, requests per bucket
+    /// with the detector's highest score and risk, the JA4 and User-Agent rotation cells (the 5,000 biggest of
+    /// each), the top <paramref name="pathLimit"/> paths, the status codes (at most 100) and the top
+    /// <paramref name="hostLimit"/> hosts, each list by requests then value.
+    /// </summary>
+    public async Task<IpProfile> IpProfileAsync(IpTarget target, TimeRange range, int pathLimit = 20, int hostLimit = 20,
+        CancellationToken cancellationToken = default)
     {
         var p = Params(target, range);
         p["step"] = ((long)range.Bucket.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        const string bucket = "intDiv(toUnixTimestamp(time), {step:UInt32}) * {step:UInt32}";
-        var requests = await Store.RowsAsync($"""
-            SELECT {bucket} AS b, count() AS n FROM {Store.T("http_logs")}
-            WHERE {IpFilter} AND {DashboardSql.TimeFilter} GROUP BY b
-            """, p, cancellationToken).ConfigureAwait(false);
+        p["paths"] = Math.Clamp(pathLimit, 1, 1000).ToString(CultureInfo.InvariantCulture);
+        p["hosts"] = Math.Clamp(hostLimit, 1, 1000).ToString(CultureInfo.InvariantCulture);
+        string M(int mask) => mask.ToString(CultureInfo.InvariantCulture);
+        // One compact row per group: [set, bucket, value, key, requests, then the set's distinct values, distinct non-empty
+        // values, requests, first and last request time on its first row only (zeros elsewhere)]. JA4s are grouped per
+        // bucket by their hash (far cheaper than a LowCardinality string beside a number); the JA4 set's rows carry the
+        // hash as key, which names the bucket cells' JA4s.
+        var output = await Store.BytesAsync($"""
+            SELECT g, b, multiIf(g = {M(ByJa4)}, toString(ja4), g IN ({M(ByBucketUa)}, {M(ByUa)}), user_agent,
+                                 g = {M(ByPath)}, path, g = {M(ByStatus)}, toString(status), g = {M(ByHost)}, toString(host), '') AS value,
+                   multiIf(g = {M(ByJa4)}, toString(cityHash64(ja4)), g = {M(ByBucketJa4)}, toString(hj), '') AS key, n, if(rank = 1, values, 0), if(rank = 1, named, 0), if(rank = 1, total, 0),
+                   if(rank = 1, toUnixTimestamp64Micro(first), 0), if(rank = 1, toUnixTimestamp64Micro(last), 0)
+            FROM (
+                SELECT *, count() OVER w AS values, countIf(ja4 != '') OVER w AS named, sum(n) OVER w AS total,
+                       min(first_at) OVER w AS first, max(last_at) OVER w AS last,
+                       row_number() OVER (PARTITION BY g ORDER BY n DESC, b, ja4, user_agent, path, status, host, client_ip, hj) AS rank
+                FROM (
+                    SELECT grouping({string.Join(", ", ProfileKeys)}) AS g,
+                           intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, cityHash64(ja4) AS hj, ja4, user_agent, path, status, host,
+                           client_ip, count() AS n, min(time) AS first_at, max(time) AS last_at
+                    FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
+                    GROUP BY GROUPING SETS ((b), (b, hj), (b, user_agent), (path), (status), (host), (client_ip), (ja4), (user_agent)))
+                WINDOW w AS (PARTITION BY g))
+            WHERE rank <= multiIf(g = {M(ByPath)}, {"{paths:UInt32}"}, g = {M(ByHost)}, {"{hosts:UInt32}"}, g = {M(ByStatus)}, 100,
+                                  g IN ({M(ByIp)}, {M(ByUa)}), 1, 5000)
+            ORDER BY g, rank
+            SETTINGS force_grouping_standard_compatibility = 1, output_format_json_quote_64bit_integers = 0
+            """, p, "JSONCompactEachRow", cancellationToken).ConfigureAwait(false);
         var scores = await Store.RowsAsync($"""
-            SELECT {bucket} AS b, max(score) AS s, max(risk) AS r FROM {Store.T("ml_all_scores")}
-            WHERE {IpFilter} AND {DashboardSql.TimeFilter} GROUP BY b
+            SELECT intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, max(score) AS s, max(risk) AS r
+            FROM {Store.T("ml_all_scores")} WHERE {IpFilter} AND {DashboardSql.TimeFilter} GROUP BY b
             """, p, cancellationToken).ConfigureAwait(false);
-        var counts = requests.ToDictionary(r => DashboardSql.L(r, "b"), r => DashboardSql.L(r, "n"));
+
+        var sets = ProfileRow.Parse(output).GroupBy(r => r.Set).ToDictionary(g => g.Key, g => g.ToList());
+        List<ProfileRow> Set(int mask) => sets.GetValueOrDefault(mask) ?? [];
+        long Distinct(int mask, bool named = false) => Set(mask) is [var first, ..] ? named ? first.Named : first.Values : 0;
+        var buckets = Set(ByBucket);
+        var summary = buckets is [var any, ..]
+            ? new IpSummary(any.Total, Distinct(ByIp), Distinct(ByJa4, named: true), Distinct(ByUa), Distinct(ByHost), Distinct(ByPath),
+                FromMicros(any.First), FromMicros(any.Last))
+            : new IpSummary(0, 0, 0, 0, 0, 0, null, null);
+
+        var counts = buckets.ToDictionary(r => r.Bucket, r => r.Requests);
         var maxima = scores.ToDictionary(r => DashboardSql.L(r, "b"), r => (DashboardSql.D(r, "s"), DashboardSql.D(r, "r")));
-        return Buckets.Starts(range).Select(s =>
+        var timeline = Buckets.Starts(range).Select(s =>
         {
             var key = s.ToUnixTimeSeconds();
             var scored = maxima.TryGetValue(key, out var m);
             return new TimelinePoint(s, counts.GetValueOrDefault(key), scored ? m.Item1 : null, scored ? m.Item2 : null);
         }).ToList();
+
+        var ja4ByHash = Set(ByJa4).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal);
+        IReadOnlyList<RotationCell> Cells(int mask) => Set(mask)
+            .Select(r => new RotationCell(DateTimeOffset.FromUnixTimeSeconds(r.Bucket),
+                mask == ByBucketJa4 ? ja4ByHash.GetValueOrDefault(r.Key, "(beyond the 5,000 busiest JA4s)") : r.Value, r.Requests))
+            .OrderBy(c => c.Start).ThenByDescending(c => c.Requests).ThenBy(c => c.Value, StringComparer.Ordinal).ToList();
+        IReadOnlyList<CountEntry> Counts(int mask) => Set(mask).Select(r => new CountEntry(r.Value, r.Requests)).ToList();
+        return new IpProfile(summary, timeline, Cells(ByBucketJa4), Cells(ByBucketUa), Counts(ByPath), Counts(ByStatus), Counts(ByHost));
     }
 
-    /// <summary>Requests per bucket and JA4 (<paramref name="userAgents"/> false) or User-Agent (true), at most 5000 cells.</summary>
-    public async Task<IReadOnlyList<RotationCell>> IpRotationAsync(IpTarget target, TimeRange range, bool userAgents,
-        CancellationToken cancellationToken = default)
-    {
-        var p = Params(target, range);
-        p["step"] = ((long)range.Bucket.TotalSeconds).ToString(CultureInfo.InvariantCulture);
-        var column = userAgents ? "user_agent" : "toString(ja4)";
-        var rows = await Store.RowsAsync($"""
-            SELECT intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, {column} AS v, count() AS n
-            FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
-            GROUP BY b, v ORDER BY b, n DESC, v LIMIT 5000
-            """, p, cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new RotationCell(DateTimeOffset.FromUnixTimeSeconds(DashboardSql.L(r, "b")), DashboardSql.S(r, "v"), DashboardSql.L(r, "n"))).ToList();
-    }
-
-    /// <summary>The most requested paths of the address or block.</summary>
-    public Task<IReadOnlyList<CountEntry>> IpPathsAsync(IpTarget target, TimeRange range, int limit = 20, CancellationToken cancellationToken = default) =>
-        IpCountsAsync(target, range, "path", limit, cancellationToken);
-
-    /// <summary>Response status codes of the address or block.</summary>
-    public Task<IReadOnlyList<CountEntry>> IpStatusesAsync(IpTarget target, TimeRange range, CancellationToken cancellationToken = default) =>
-        IpCountsAsync(target, range, "toString(status)", 100, cancellationToken);
-
-    /// <summary>Hosts the address or block asked for.</summary>
-    public Task<IReadOnlyList<CountEntry>> IpHostsAsync(IpTarget target, TimeRange range, int limit = 20, CancellationToken cancellationToken = default) =>
-        IpCountsAsync(target, range, "toString(host)", limit, cancellationToken);
-
-    private async Task<IReadOnlyList<CountEntry>> IpCountsAsync(IpTarget target, TimeRange range, string column, int limit,
-        CancellationToken cancellationToken)
-    {
-        var p = Params(target, range);
-        p["limit"] = Math.Clamp(limit, 1, 1000).ToString(CultureInfo.InvariantCulture);
-        var rows = await Store.RowsAsync($"""
-            SELECT {column} AS k, count() AS n FROM {Store.T("http_logs")}
-            WHERE {IpFilter} AND {DashboardSql.TimeFilter} GROUP BY k ORDER BY n DESC, k LIMIT {"{limit:UInt32}"}
-            """, p, cancellationToken).ConfigureAwait(false);
-        return rows.Select(r => new CountEntry(DashboardSql.S(r, "k"), DashboardSql.L(r, "n"))).ToList();
-    }
-
-    /// <summary>Requests with their handshake, newest first, one page of <paramref name="pageSize"/> from <paramref name="offset"/>.</summary>
+    /// <summary>
+    /// Requests with their handshake, newest first, one page of <paramref name="pageSize"/> from <paramref name="offset"/>;
+    /// <paramref name="knownTotal"/>, when given, is the count of the address's requests in the range (saves counting them).
+    /// </summary>
     public async Task<RequestPage> IpRequestsAsync(IpTarget target, TimeRange range, int offset, int pageSize,
-        CancellationToken cancellationToken = default)
+        CancellationToken cancellationToken = default, long? knownTotal = null)
     {
         var p = Params(target, range);
         p["offset"] = Math.Clamp(offset, 0, 1_000_000).ToString(CultureInfo.InvariantCulture);
         p["limit"] = Math.Clamp(pageSize, 1, 500).ToString(CultureInfo.InvariantCulture);
-        var total = DashboardSql.L((await Store.RowsAsync($"""
+        // The profile of the same address and range already counted them (knownTotal); otherwise count here.
+        var total = knownTotal ?? DashboardSql.L((await Store.RowsAsync($"""
             SELECT count() AS n FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
             """, p, cancellationToken).ConfigureAwait(false))[0], "n");
         var rows = await Store.RowsAsync($"""
@@ -280,6 +298,52 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
             }
         }
         return null;
+    }
+
+    private static DateTimeOffset FromMicros(long micros) => new(DateTime.UnixEpoch.Ticks + micros * 10, TimeSpan.Zero);
+
+    /// <summary>A row of the profile query's JSONCompactEachRow output.</summary>
+    internal readonly record struct ProfileRow(int Set, long Bucket, string Value, string Key, long Requests, long Values, long Named,
+        long Total, long First, long Last)
+    {
+        /// <summary>Reads every <c>[g, b, "value", "key", n, values, named, total, first, last]</c> line of <paramref name="output"/>.</summary>
+        public static List<ProfileRow> Parse(byte[] output)
+        {
+            var rows = new List<ProfileRow>();
+            var reader = new System.Text.Json.Utf8JsonReader(output, new System.Text.Json.JsonReaderOptions { AllowMultipleValues = true });
+            Span<long> numbers = stackalloc long[8];
+            while (reader.Read())
+            {
+                if (reader.TokenType != System.Text.Json.JsonTokenType.StartArray)
+                {
+                    throw new FormatException($"profile row: expected an array, found {reader.TokenType}");
+                }
+                string?[] strings = [null, null];
+                var texts = 0;
+                var count = 0;
+                while (reader.Read() && reader.TokenType != System.Text.Json.JsonTokenType.EndArray)
+                {
+                    if (reader.TokenType == System.Text.Json.JsonTokenType.String)
+                    {
+                        if (texts < strings.Length)
+                        {
+                            strings[texts++] = reader.GetString();
+                        }
+                    }
+                    else if (count < numbers.Length)
+                    {
+                        numbers[count++] = reader.GetInt64();
+                    }
+                }
+                if (count != numbers.Length || texts != strings.Length)
+                {
+                    throw new FormatException($"profile row: expected 8 numbers and 2 strings, found {count} and {texts}");
+                }
+                rows.Add(new ProfileRow((int)numbers[0], numbers[1], strings[0] ?? "", strings[1] ?? "", numbers[2], numbers[3], numbers[4],
+                    numbers[5], numbers[6], numbers[7]));
+            }
+            return rows;
+        }
     }
 
     private static Dictionary<string, string> Params(IpTarget target, TimeRange range)

@@ -41,7 +41,7 @@ public sealed record LiveAnomaly(DateTimeOffset Time, string ClientIp, string Ja
 /// <summary>
 /// The Overview, Live and Status pages' reads: one method per panel, each one parameterised SQL
 /// over a time range (so that day partitions prune). Hour-level panels read the hourly
-/// aggregates; sub-hour buckets and TLS facts read <c>http_logs</c>.
+/// aggregates; sub-hour buckets and the TLS and ALPN mix read the per-minute ones.
 /// </summary>
 public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? options)
 {
@@ -51,13 +51,16 @@ public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? opt
     /// <summary>Threat levels from the most to the least severe, as the detector writes them.</summary>
     public static readonly IReadOnlyList<string> Levels = ["critical", "high", "medium", "low", "none"];
 
-    /// <summary>Requests, unique IPs and JA4s (plain HTTP's empty JA4 not counted), match rate and error counts.</summary>
+    /// <summary>
+    /// Requests, unique IPs and JA4s (plain HTTP's empty JA4 not counted; approximate above 65,536, as <c>uniq</c> is),
+    /// match rate and error counts, from the per-minute aggregates.
+    /// </summary>
     public async Task<OverviewKpis> KpisAsync(TimeRange range, CancellationToken cancellationToken = default)
     {
         var r = (await Store.RowsAsync($"""
-            SELECT sum(requests) AS n, uniq(client_ip) AS ips, uniqIf(ja4, ja4 != '') AS ja4s, sum(tls_matched) AS matched,
-                   sum(status_4xx) AS s4, sum(status_5xx) AS s5
-            FROM {Store.T("agg_host_ip_ja4_1h")} WHERE {DashboardSql.HourFilter}
+            SELECT sum(requests) AS n, uniqMerge(client_ips) AS ips, uniqMerge(ja4s) AS ja4s,
+                   sumIf(requests, match_status = 'matched') AS matched, sum(status_4xx) AS s4, sum(status_5xx) AS s5
+            FROM {Store.T("agg_traffic_1m")} WHERE {DashboardSql.MinuteFilter}
             """, DashboardSql.Range(range), cancellationToken).ConfigureAwait(false))[0];
         return new OverviewKpis(DashboardSql.L(r, "n"), DashboardSql.L(r, "ips"), DashboardSql.L(r, "ja4s"), DashboardSql.L(r, "matched"),
             DashboardSql.L(r, "s4"), DashboardSql.L(r, "s5"));
@@ -69,15 +72,16 @@ public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? opt
         var step = StepSeconds(range);
         var p = DashboardSql.Range(range);
         p["step"] = step.ToString(CultureInfo.InvariantCulture);
-        // Buckets of an hour or more come from the hourly aggregates; finer ones from the requests.
+        // Buckets of an hour or more come from the hourly aggregates, finer ones (a minute at least) from the
+        // per-minute aggregates: a range that starts or ends inside a minute counts that whole minute.
         var sql = step >= 3600
             ? $"""
               SELECT intDiv(toUnixTimestamp(hour), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, sum(requests) AS n
               FROM {Store.T("agg_host_ip_ja4_1h")} WHERE {DashboardSql.HourFilter} GROUP BY b ORDER BY b
               """
             : $"""
-              SELECT intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, count() AS n
-              FROM {Store.T("http_logs")} WHERE {DashboardSql.TimeFilter} GROUP BY b ORDER BY b
+              SELECT intDiv(toUnixTimestamp(minute), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, sum(requests) AS n
+              FROM {Store.T("agg_traffic_1m")} WHERE {DashboardSql.MinuteFilter} GROUP BY b ORDER BY b
               """;
         var rows = await Store.RowsAsync(sql, p, cancellationToken).ConfigureAwait(false);
         return Buckets.Fill(range, rows.Select(r => new SeriesPoint(DateTimeOffset.FromUnixTimeSeconds(DashboardSql.L(r, "b")), DashboardSql.L(r, "n"))));
@@ -122,27 +126,46 @@ public sealed class OverviewQueries(StorageQueries? queries, StorageOptions? opt
         return rows.Select(r => new TopJa4(DashboardSql.S(r, "ja4"), DashboardSql.L(r, "requests"), DashboardSql.L(r, "ips"), DashboardSql.S(r, "app"))).ToList();
     }
 
-    /// <summary>The biggest hosts by requests.</summary>
-    public Task<IReadOnlyList<TopEntry>> TopHostsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
-        Store.TopAsync(TopDimension.Host, range.From, range.To, limit, cancellationToken);
+    /// <summary>The biggest hosts by requests (per-minute aggregates).</summary>
+    public Task<IReadOnlyList<CountEntry>> TopHostsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
+        CountsAsync($"""
+            SELECT toString(host) AS k, sum(requests) AS n FROM {Store.T("agg_traffic_1m")} WHERE {DashboardSql.MinuteFilter}
+            GROUP BY k ORDER BY n DESC, k LIMIT {"{limit:UInt32}"}
+            """, range, limit, cancellationToken);
 
-    /// <summary>The most requested paths.</summary>
-    public Task<IReadOnlyList<TopEntry>> TopPathsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
-        Store.TopAsync(TopDimension.Path, range.From, range.To, limit, cancellationToken);
+    /// <summary>The most requested paths (hourly aggregates; only the counts, not the per-path distinct clients the API gives).</summary>
+    public Task<IReadOnlyList<CountEntry>> TopPathsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
+        CountsAsync($"""
+            SELECT path AS k, sum(requests) AS n FROM {Store.T("agg_host_path_1h")} WHERE {DashboardSql.HourFilter}
+            GROUP BY k ORDER BY n DESC, k LIMIT {"{limit:UInt32}"}
+            """, range, limit, cancellationToken);
 
-    /// <summary>The busiest client IPs.</summary>
-    public async Task<IReadOnlyList<TopEntry>> TopIpsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
-        DashboardSql.WithIps(await Store.TopAsync(TopDimension.ClientIp, range.From, range.To, limit, cancellationToken).ConfigureAwait(false));
+    /// <summary>The busiest client IPs (hourly aggregates), in their usual form; ties in address order.</summary>
+    public async Task<IReadOnlyList<CountEntry>> TopIpsAsync(TimeRange range, int limit = 10, CancellationToken cancellationToken = default) =>
+        (await CountsAsync($"""
+            SELECT IPv6NumToString(ip) AS k, n FROM (
+                SELECT client_ip AS ip, sum(requests) AS n FROM {Store.T("agg_host_ip_ja4_1h")} WHERE {DashboardSql.HourFilter}
+                GROUP BY ip ORDER BY n DESC, ip LIMIT {"{limit:UInt32}"})
+            ORDER BY n DESC, ip
+            """, range, limit, cancellationToken).ConfigureAwait(false)).Select(e => e with { Key = DashboardSql.Ip(e.Key) }).ToList();
 
-    /// <summary>TLS versions and first offered ALPN of the requests tied to a handshake.</summary>
+    private async Task<IReadOnlyList<CountEntry>> CountsAsync(string sql, TimeRange range, int limit, CancellationToken cancellationToken)
+    {
+        var p = DashboardSql.Range(range);
+        p["limit"] = Math.Clamp(limit, 1, 1000).ToString(CultureInfo.InvariantCulture);
+        var rows = await Store.RowsAsync(sql, p, cancellationToken).ConfigureAwait(false);
+        return rows.Select(r => new CountEntry(DashboardSql.S(r, "k"), DashboardSql.L(r, "n"))).ToList();
+    }
+
+    /// <summary>TLS versions and first offered ALPN of the requests tied to a handshake (per-minute aggregates: whole minutes).</summary>
     public async Task<TlsMix> TlsMixAsync(TimeRange range, CancellationToken cancellationToken = default)
     {
         var rows = await Store.RowsAsync($"""
-            SELECT 'v' AS kind, toString(tls_version) AS key, count() AS n
-            FROM {Store.T("http_logs")} WHERE {DashboardSql.TimeFilter} AND match_status = 'matched' GROUP BY key
+            SELECT 'v' AS kind, toString(tls_version) AS key, sum(requests) AS n
+            FROM {Store.T("agg_traffic_1m")} WHERE {DashboardSql.MinuteFilter} AND match_status = 'matched' GROUP BY key
             UNION ALL
-            SELECT 'a' AS kind, if(empty(alpn), '(none)', toString(alpn[1])) AS key, count() AS n
-            FROM {Store.T("http_logs")} WHERE {DashboardSql.TimeFilter} AND match_status = 'matched' GROUP BY key
+            SELECT 'a' AS kind, if(alpn = '', '(none)', toString(alpn)) AS key, sum(requests) AS n
+            FROM {Store.T("agg_traffic_1m")} WHERE {DashboardSql.MinuteFilter} AND match_status = 'matched' GROUP BY key
             """, DashboardSql.Range(range), cancellationToken).ConfigureAwait(false);
         List<CountEntry> Of(string kind) => rows.Where(r => DashboardSql.S(r, "kind") == kind)
             .Select(r => new CountEntry(DashboardSql.S(r, "key"), DashboardSql.L(r, "n")))
@@ -255,6 +278,10 @@ internal static class DashboardSql
     /// <summary>Half-open [from, to) on a DateTime64 <c>time</c> column.</summary>
     public const string TimeFilter =
         "time >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND time < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
+
+    /// <summary>The minutes that [from, to) touches, on the per-minute aggregates.</summary>
+    public const string MinuteFilter =
+        "minute >= toStartOfMinute(fromUnixTimestamp64Micro({from:Int64}, 'UTC')) AND minute < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
 
     /// <summary>The hours that [from, to) touches, on an hourly aggregate.</summary>
     public const string HourFilter =

@@ -29,7 +29,8 @@ public static class SqlGuard
         {
             return "empty query";
         }
-        if (store is ChdbExecutor chdb)
+        var chdb = store as ChdbExecutor ?? (store as ExecutorPool)?.First as ChdbExecutor;
+        if (chdb is not null)
         {
             return await chdb.IsReadOnlyAsync(sql, cancellationToken).ConfigureAwait(false) ? null : Refusal;
         }

@@ -122,6 +122,14 @@ public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions 
                     GROUP BY path ORDER BY sum(requests) DESC, path LIMIT {"{limit:UInt32}"})
                 GROUP BY key ORDER BY requests DESC, key
                 """,
+            // An address is grouped as stored and formatted once it is among the top ones (ties in address order).
+            TopDimension.ClientIp => $"""
+                SELECT IPv6NumToString(ip) AS key, requests, 1 AS ips, bytes FROM (
+                    SELECT client_ip AS ip, sum(requests) AS requests, sum(bytes_sent) AS bytes
+                    FROM {T("agg_host_ip_ja4_1h")} WHERE {HourFilter}
+                    GROUP BY ip ORDER BY requests DESC, ip LIMIT {"{limit:UInt32}"})
+                ORDER BY requests DESC, ip
+                """,
             _ => $"""
                 SELECT {KeyColumn(dimension)} AS key, sum(requests) AS requests, uniq(client_ip) AS ips, sum(bytes_sent) AS bytes
                 FROM {T("agg_host_ip_ja4_1h")} WHERE {HourFilter}
@@ -136,7 +144,6 @@ public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions 
     {
         TopDimension.Ja4 => "ja4",
         TopDimension.Host => "toString(host)",
-        TopDimension.ClientIp => "IPv6NumToString(client_ip)",
         _ => throw new ArgumentOutOfRangeException(nameof(d)),
     };
 
@@ -355,6 +362,10 @@ public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions 
         await writer.QueryAsync($"SYSTEM RELOAD DICTIONARY {options.Database}.known_fingerprints_dict", null, "TabSeparated",
             cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>Runs a query and returns its output in <paramref name="format"/>, for readers that parse it themselves.</summary>
+    internal Task<byte[]> BytesAsync(string sql, IReadOnlyDictionary<string, string> parameters, string format,
+        CancellationToken cancellationToken) => store.QueryAsync(sql, parameters, format, cancellationToken);
 
     /// <summary>Runs a query and parses its JSONEachRow output.</summary>
     internal async Task<IReadOnlyList<JsonElement>> RowsAsync(string sql, IReadOnlyDictionary<string, string> parameters,

@@ -129,6 +129,7 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
         ("tls_handshakes", "toDateTime(time)", options.Retention.TlsHandshakesDays),
         ("agg_host_ip_ja4_1h", "hour", options.Retention.AggregatesDays),
         ("agg_host_path_1h", "hour", options.Retention.AggregatesDays),
+        ("agg_traffic_1m", "minute", options.Retention.AggregatesDays),
         ("ml_all_scores", "toDateTime(time)", options.Retention.ScoresDays),
         ("ml_detected_anomalies", "toDateTime(time)", options.Retention.AnomaliesDays),
     ];

@@ -90,6 +90,9 @@ public sealed class ComponentTests : IAsyncLifetime
         Assert.Equal("2", view.Find("#rot").GetAttribute("data-distinct"));
         Assert.Equal("1", view.Find("#rot").GetAttribute("data-switches"));
         Assert.Equal(2, view.FindAll("td.ja4-cell-on").Count);
+        // Shades in tenths of the busiest cell, rounded up: 2 of 2 is the darkest, 1 of 2 the fifth.
+        Assert.Equal(["2", "1"], view.FindAll("td.ja4-shade-10, td.ja4-shade-5").Select(td => td.GetAttribute("title")));
+        Assert.Single(view.FindAll("td.ja4-shade-10"));
     }
 
     [Fact]

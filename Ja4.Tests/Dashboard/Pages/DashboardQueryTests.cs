@@ -110,12 +110,13 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
     public async Task An_address_shows_its_requests_rotation_verdicts_and_campaigns()
     {
         var ip = Target("203.0.113.7");
-        var summary = await _investigation.IpSummaryAsync(ip, _range);
-        Assert.Equal(new IpSummary(3, 1, 2, 3, 2, 3, Base.AddMinutes(5), Base.AddMinutes(70)), summary);
+        var profile = await _investigation.IpProfileAsync(ip, _range);
+        Assert.Equal(new IpSummary(3, 1, 2, 3, 2, 3, Base.AddMinutes(5), Base.AddMinutes(70)), profile.Summary);
 
-        var rotation = await _investigation.IpRotationAsync(ip, _range, userAgents: false);
         Assert.Equal([new RotationCell(Base.AddMinutes(5), DashboardSeed.Ja4Chrome, 1), new RotationCell(Base.AddMinutes(20), DashboardSeed.Ja4Curl, 1),
-            new RotationCell(Base.AddMinutes(70), DashboardSeed.Ja4Curl, 1)], rotation);
+            new RotationCell(Base.AddMinutes(70), DashboardSeed.Ja4Curl, 1)], profile.Ja4Cells);
+        Assert.Equal(3, profile.UserAgentCells.Count);
+        Assert.Contains(profile.UserAgentCells, c => c.Value == DashboardSeed.Hostile && c.Start == Base.AddMinutes(70));
 
         var page1 = await _investigation.IpRequestsAsync(ip, _range, 0, 2);
         Assert.Equal(3, page1.Total);
@@ -134,7 +135,7 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
         Assert.Equal("Rotates JA4 and User-Agent between requests", verdicts[1].Explanation);
         Assert.Equal("c-1", verdicts[1].CampaignId);
 
-        var timeline = await _investigation.IpTimelineAsync(ip, _range);
+        var timeline = profile.Timeline;
         Assert.Equal(120, timeline.Count);
         Assert.Equal(3, timeline.Sum(p => p.Requests));
         Assert.Equal(0.82, timeline[50].MaxRisk!.Value, 5);
@@ -151,13 +152,18 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
         var block = Target("203.0.113.0/24");
         Assert.True(block.IsNetwork);
         Assert.Equal(("203.0.113.0", "203.0.113.255"), (block.First.ToString(), block.Last.ToString()));
-        var summary = await _investigation.IpSummaryAsync(block, _range);
-        Assert.Equal((4L, 2L), (summary.Requests, summary.Addresses));
-        Assert.Equal([new CountEntry("200", 2), new CountEntry("404", 1), new CountEntry("500", 1)], await _investigation.IpStatusesAsync(block, _range));
-        Assert.Equal([new CountEntry("shop.example", 3), new CountEntry("api.example", 1)], await _investigation.IpHostsAsync(block, _range));
-        Assert.Equal(new CountEntry("/login", 2), (await _investigation.IpPathsAsync(block, _range))[0]);
+        var profile = await _investigation.IpProfileAsync(block, _range);
+        Assert.Equal((4L, 2L), (profile.Summary.Requests, profile.Summary.Addresses));
+        Assert.Equal([new CountEntry("200", 2), new CountEntry("404", 1), new CountEntry("500", 1)], profile.Statuses);
+        Assert.Equal([new CountEntry("shop.example", 3), new CountEntry("api.example", 1)], profile.Hosts);
+        Assert.Equal(new CountEntry("/login", 2), profile.Paths[0]);
         Assert.Equal(4, (await _investigation.IpVerdictsAsync(block, _range)).Count);
-        Assert.Equal(0, (await _investigation.IpSummaryAsync(Target("10.0.0.0/8"), _range)).Requests);
+        // A limit keeps the biggest: one host, the busier one.
+        Assert.Equal([new CountEntry("shop.example", 3)], (await _investigation.IpProfileAsync(block, _range, pathLimit: 1, hostLimit: 1)).Hosts);
+        var empty = await _investigation.IpProfileAsync(Target("10.0.0.0/8"), _range);
+        Assert.Equal(new IpSummary(0, 0, 0, 0, 0, 0, null, null), empty.Summary);
+        Assert.Equal((120, 0L), (empty.Timeline.Count, empty.Timeline.Sum(p => p.Requests)));
+        Assert.Empty(empty.Paths);
     }
 
     [Fact]

@@ -25,28 +25,36 @@ public sealed class DashboardMeasurement : IMeasurement
         var rows = long.Parse(a.GetValueOrDefault("--rows", "10000000"), CultureInfo.InvariantCulture);
         var calls = int.Parse(a.GetValueOrDefault("--calls", "20"), CultureInfo.InvariantCulture);
         var data = Path.GetFullPath(a.GetValueOrDefault("--data", Path.Combine(Path.GetTempPath(), "ja4-bench-dashboard")));
-        if (Directory.Exists(data))
+        // --reuse keeps a store an earlier run left with --keep (same --rows), --only runs the calls whose URL contains it.
+        var reuse = a.ContainsKey("--reuse") && Directory.Exists(Path.Combine(data, "store-ready"));
+        var keep = a.ContainsKey("--keep");
+        var only = a.GetValueOrDefault("--only", "");
+        if (Directory.Exists(data) && !reuse)
         {
             Directory.Delete(data, true);
         }
         var options = new StorageOptions { Enabled = true, DataPath = data, SpillPath = Path.Combine(data, "spill") };
         options.Retention.HttpLogsDays = options.Retention.AggregatesDays = options.Retention.AnomaliesDays = options.Retention.ScoresDays = 3650;
         var load = Stopwatch.StartNew();
-        await using (var store = new StorageStore(options))
+        if (!reuse)
         {
-            await store.EnsureMigratedAsync(CancellationToken.None);
-            await StorageQueryMeasurement.GenerateAsync(store, rows);
-            // 1,000 campaigns of 20 generated addresses each, two runs apiece (the page reads the latest).
-            await store.Writer.QueryAsync("""
-                INSERT INTO ja4.ml_campaigns (time, id, key, size, user_agents, first_seen, last_seen, risk, threat_level, returning, model_version, members)
-                SELECT toDateTime64('2026-11-20 12:00:00', 3, 'UTC') + toIntervalSecond(number * 20), concat('c-', toString(number % 1000)),
-                       concat('ja4=t13d15', toString(number % 50), 'h2_8daaf6152771_02713d6af862'), 20, 2,
-                       toDateTime64('2026-11-20 06:00:00', 3, 'UTC'), toDateTime64('2026-11-20 18:00:00', 3, 'UTC'),
-                       0.5 + (number % 50) / 100, ['low', 'medium', 'high', 'critical'][number % 4 + 1], number % 7 = 0, 'bench',
-                       arrayMap(i -> (toIPv6(IPv4NumToString(toUInt32(167772160 + (number * 20 + i) % 200000))),
-                                      concat('t13d15', toString(number % 50), 'h2_8daaf6152771_02713d6af862'), 'shop.example'), range(20))
-                FROM numbers(2000)
-                """);
+            await using (var store = new StorageStore(options))
+            {
+                await store.EnsureMigratedAsync(CancellationToken.None);
+                await StorageQueryMeasurement.GenerateAsync(store, rows);
+                // 1,000 campaigns of 20 generated addresses each, two runs apiece (the page reads the latest).
+                await store.Writer.QueryAsync("""
+                    INSERT INTO ja4.ml_campaigns (time, id, key, size, user_agents, first_seen, last_seen, risk, threat_level, returning, model_version, members)
+                    SELECT toDateTime64('2026-11-20 12:00:00', 3, 'UTC') + toIntervalSecond(number * 20), concat('c-', toString(number % 1000)),
+                           concat('ja4=t13d15', toString(number % 50), 'h2_8daaf6152771_02713d6af862'), 20, 2,
+                           toDateTime64('2026-11-20 06:00:00', 3, 'UTC'), toDateTime64('2026-11-20 18:00:00', 3, 'UTC'),
+                           0.5 + (number % 50) / 100, ['low', 'medium', 'high', 'critical'][number % 4 + 1], number % 7 = 0, 'bench',
+                           arrayMap(i -> (toIPv6(IPv4NumToString(toUInt32(167772160 + (number * 20 + i) % 200000))),
+                                          concat('t13d15', toString(number % 50), 'h2_8daaf6152771_02713d6af862'), 'shop.example'), range(20))
+                    FROM numbers(2000)
+                    """);
+            }
+            Directory.CreateDirectory(Path.Combine(data, "store-ready"));
         }
         Console.Error.WriteLine($"dashboard: loaded {rows:N0} rows in {load.Elapsed.TotalSeconds:F1} s");
 
@@ -114,7 +122,7 @@ public sealed class DashboardMeasurement : IMeasurement
                 ("page", "/status"),
                 ("page", "/live"),
             ];
-            foreach (var (kind, url) in cases)
+            foreach (var (kind, url) in cases.Where(c => c.Url.Contains(only, StringComparison.Ordinal)))
             {
                 await Call(http, url);
                 var times = new List<double>();
@@ -133,7 +141,10 @@ public sealed class DashboardMeasurement : IMeasurement
         {
             await app.StopAsync();
             await app.DisposeAsync();
-            Directory.Delete(data, true);
+            if (!keep)
+            {
+                Directory.Delete(data, true);
+            }
         }
         return 0;
     }

@@ -57,7 +57,8 @@ public sealed class RotationMatrix
             }
             return new RotationRow(g.Value, g.Total, counts);
         }).ToList();
-        var sets = buckets.Select(b => list.Where(c => c.Start == b).Select(c => c.Value).ToHashSet(StringComparer.Ordinal)).ToList();
+        var byBucket = list.ToLookup(c => c.Start);
+        var sets = buckets.Select(b => byBucket[b].Select(c => c.Value).ToHashSet(StringComparer.Ordinal)).ToList();
         var switches = 0;
         for (var i = 1; i < sets.Count; i++)
         {
