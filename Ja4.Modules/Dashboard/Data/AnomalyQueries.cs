@@ -223,9 +223,10 @@ public sealed class AnomalyQueries(DashboardStore store)
                 SELECT toUnixTimestamp(toStartOfInterval(hour, toIntervalSecond({"{bucket:UInt32}"}))) AS t, sum(requests) AS v
                 FROM {store.T("agg_host_ip_ja4_1h")} WHERE {Sql.HourFilter} GROUP BY t ORDER BY t
                 """,
+            // Buckets under an hour (a minute at least) from the per-minute aggregates: whole minutes at the range's ends.
             "requests" => $"""
-                SELECT toUnixTimestamp(toStartOfInterval(time, toIntervalSecond({"{bucket:UInt32}"}))) AS t, count() AS v
-                FROM {store.T("http_logs")} WHERE {Sql.TimeFilter} GROUP BY t ORDER BY t
+                SELECT toUnixTimestamp(toStartOfInterval(minute, toIntervalSecond({"{bucket:UInt32}"}))) AS t, sum(requests) AS v
+                FROM {store.T("agg_traffic_1m")} WHERE {Sql.MinuteFilter} GROUP BY t ORDER BY t
                 """,
             "anomalies" => $"""
                 SELECT toUnixTimestamp(toStartOfInterval(time, toIntervalSecond({"{bucket:UInt32}"}))) AS t, count() AS v
@@ -308,10 +309,13 @@ public sealed class DashboardStore(IServiceProvider services)
 internal static class Sql
 {
     /// <summary>Half-open [from, to) on a <c>time</c> column, bounds in microseconds.</summary>
-    public const string TimeFilter = "time >= fromUnixTimestamp64Micro({from:Int64}, 'UTC') AND time < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
+    public const string TimeFilter = DashboardSql.TimeFilter;
 
     /// <summary>The hours that [from, to) touches, on an <c>hour</c> column.</summary>
-    public const string HourFilter = "hour >= toStartOfHour(fromUnixTimestamp64Micro({from:Int64}, 'UTC')) AND hour < fromUnixTimestamp64Micro({to:Int64}, 'UTC')";
+    public const string HourFilter = DashboardSql.HourFilter;
+
+    /// <summary>The minutes that [from, to) touches, on a <c>minute</c> column.</summary>
+    public const string MinuteFilter = DashboardSql.MinuteFilter;
 
     public static Dictionary<string, string> Range(TimeRange range) => DashboardSql.Range(range);
 

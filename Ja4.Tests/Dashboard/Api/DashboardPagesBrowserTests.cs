@@ -65,6 +65,8 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         // Anomalies: three clients; filter by level through the URL-driven filters, then follow a row.
         await page.WaitForSelectorAsync("#anomaly-table tbody tr td[data-ip]");
         await Interactive(page);
+        // The circuit's own first load is over before the filters are typed (its render must not race the typing).
+        await page.WaitForSelectorAsync("#page-title[data-loaded=true]");
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 3",
             null, new PageWaitForFunctionOptions { Timeout = 60_000 });
         Assert.Equal(1, await page.Locator("#anomaly-table td:has-text('=SUM(A1)')").CountAsync());

@@ -113,6 +113,7 @@ public sealed class DashboardMeasurement : IMeasurement
                 ("page", $"/?{day}"),
                 ("page", $"/ip?addr=10.0.1.44&{day}"),
                 ("page", $"/ip?addr=10.0.0.0/16&{half}"),
+                ("page", $"/ip?addr=10.0.1.0/24&{half}"),
                 ("page", $"/fingerprint?ja4={ja4}&{half}"),
                 ("page", $"/anomalies?{half}"),
                 ("page", $"/campaigns?{day}"),
