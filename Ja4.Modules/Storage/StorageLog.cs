@@ -43,4 +43,7 @@ internal static partial class StorageLog
 
     [LoggerMessage(13, LogLevel.Error, "storage: spill segment {File} has a torn or corrupt record at offset {Offset}; the rest of the segment ({Bytes} bytes: a write never acknowledged, or damage on disk) is discarded")]
     public static partial void SpillCorrupt(ILogger logger, string file, long offset, long bytes);
+
+    [LoggerMessage(14, LogLevel.Information, "storage: the engine's start-up code pages handed back to the kernel: libchdb.so resident {BeforeMb} MB -> {AfterMb} MB")]
+    public static partial void EngineCodeTrimmed(ILogger logger, long beforeMb, long afterMb);
 }

@@ -74,6 +74,11 @@ internal sealed class StorageInitializer(StorageStore store, IOptions<StorageOpt
             }
         }
         StorageLog.StoreReady(logger, store.Writer.EngineName, o.Database, applied);
+        if (o.Engine == StorageEngineKind.Chdb && o.TrimEngineCode)
+        {
+            var (before, after) = EngineCodeTrim.Trim();
+            StorageLog.EngineCodeTrimmed(logger, before >> 20, after >> 20);
+        }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

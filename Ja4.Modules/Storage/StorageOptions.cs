@@ -48,6 +48,12 @@ public sealed class StorageOptions
     /// </summary>
     public int ReaderConnections { get; set; } = 2;
 
+    /// <summary>
+    /// After start-up, give back the embedded engine's code pages that only its initialisation read
+    /// (<c>madvise(MADV_PAGEOUT)</c> on libchdb.so's read-only mappings: about 250 MB of resident memory). Default: true.
+    /// </summary>
+    public bool TrimEngineCode { get; set; } = true;
+
     /// <summary>Rows per insert batch (a batch is written when it is this full...). Default: 50000.</summary>
     public int BatchSize { get; set; } = 50_000;
 
