@@ -6,7 +6,7 @@ namespace Ja4.Bench.Storage;
 
 /// <summary>
 /// Times the queries of a file (separated by lines holding only <c>;</c>) on an existing embedded
-/// store: <c>--data DIR --file F [--runs N] [--format F]</c>, through the read-only connection the dashboard uses. Prints the median of N runs of each (after one
+/// store: <c>--data DIR --file F [--runs N] [--format F] [--write 1]</c>, through the read-only connections the dashboard uses (the writer's with <c>--write 1</c>). Prints the median of N runs of each (after one
 /// warm-up run), in milliseconds; for working on one query of a slow page.
 /// </summary>
 public sealed class SqlTimeMeasurement : IMeasurement
@@ -19,6 +19,8 @@ public sealed class SqlTimeMeasurement : IMeasurement
         var a = StorageIngestMeasurement.Args(args);
         var data = Path.GetFullPath(a["--data"]);
         var format = a.GetValueOrDefault("--format", "TabSeparated");
+        // --write 1: through the writer's connection (inserts, DDL) instead of a read-only one.
+        var write = a.GetValueOrDefault("--write", "0") == "1";
         var runs = int.Parse(a.GetValueOrDefault("--runs", "5"), CultureInfo.InvariantCulture);
         var queries = File.ReadAllText(a["--file"]).Split("\n;\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Where(q => q.Length > 0 && !q.StartsWith("--", StringComparison.Ordinal) || q.Contains('\n', StringComparison.Ordinal)).ToList();
@@ -29,13 +31,17 @@ public sealed class SqlTimeMeasurement : IMeasurement
             // "-- param name=value" lines bind {name:Type} parameters, as the dashboard's queries do.
             var parameters = sql.Split('\n').Where(l => l.StartsWith("-- param ", StringComparison.Ordinal))
                 .Select(l => l["-- param ".Length..].Split('=', 2)).ToDictionary(kv => kv[0], kv => kv[1]);
-            await store.Reader.QueryAsync(sql, parameters, format);
+            await (write ? store.Writer : store.Reader).QueryAsync(sql, parameters, format);
             var times = new List<double>();
             for (var i = 0; i < runs; i++)
             {
                 var sw = Stopwatch.StartNew();
-                await store.Reader.QueryAsync(sql, parameters, format);
+                await (write ? store.Writer : store.Reader).QueryAsync(sql, parameters, format);
                 times.Add(sw.Elapsed.TotalMilliseconds);
+            }
+            if (times.Count == 0)
+            {
+                continue; // --runs 0: run each statement once (DDL), time nothing
             }
             times.Sort();
             var label = sql.Split('\n')[0];
