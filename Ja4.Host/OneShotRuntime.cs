@@ -30,9 +30,10 @@ internal static partial class OneShotRuntime
             return;
         }
         // Run as "dotnet ja4.dll ...": the host path, then the assembly; as the apphost: itself.
+        // (a single-file build is always its own executable; under the host, argument 0 is the assembly's path).
         var host = Path.GetFileNameWithoutExtension(exe) == "dotnet";
-        var assembly = typeof(OneShotRuntime).Assembly.Location;
-        if (host && string.IsNullOrEmpty(assembly))
+        var assembly = Environment.GetCommandLineArgs()[0];
+        if (host && !assembly.EndsWith(".dll", StringComparison.OrdinalIgnoreCase))
         {
             return;
         }
