@@ -94,18 +94,19 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
 
     // The arguments of grouping() in the profile query, first one the highest bit; a bit is set when its column is
     // not a key of the row's grouping set (force_grouping_standard_compatibility, set by the query itself).
-    private static readonly string[] ProfileKeys = ["b", "hj", "ja4", "user_agent", "path", "status", "host", "client_ip"];
+    private static readonly string[] ProfileKeys = ["b", "hj", "ja4", "user_agent", "path", "status", "host"];
 
     private static int GroupingMask(params string[] keys) =>
         ProfileKeys.Select((k, i) => keys.Contains(k) ? 0 : 1 << (ProfileKeys.Length - 1 - i)).Sum();
 
     private static readonly int ByBucket = GroupingMask("b"), ByBucketJa4 = GroupingMask("b", "hj"), ByBucketUa = GroupingMask("b", "user_agent"),
-        ByPath = GroupingMask("path"), ByStatus = GroupingMask("status"), ByHost = GroupingMask("host"), ByIp = GroupingMask("client_ip"),
+        ByPath = GroupingMask("path"), ByStatus = GroupingMask("status"), ByHost = GroupingMask("host"),
         ByJa4 = GroupingMask("ja4"), ByUa = GroupingMask("user_agent");
 
     /// <summary>
     /// Everything the IP investigation shows of an address or block, except single requests and verdicts, read in
-    /// one pass over its requests (one GROUPING SETS query): totals with exact distinct counts, requests per bucket
+    /// one pass over its requests (one GROUPING SETS query, with the distinct addresses and the detector's maxima
+    /// beside it): totals (exact distinct counts; addresses by <c>uniq</c>), requests per bucket
     /// with the detector's highest score and risk, the JA4 and User-Agent rotation cells (the 5,000 biggest of
     /// each), the top <paramref name="pathLimit"/> paths, the status codes (at most 100) and the top
     /// <paramref name="hostLimit"/> hosts, each list by requests then value.
@@ -122,7 +123,7 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         // values, requests, first and last request time on its first row only (zeros elsewhere)]. JA4s are grouped per
         // bucket by their hash (far cheaper than a LowCardinality string beside a number); the JA4 set's rows carry the
         // hash as key, which names the bucket cells' JA4s.
-        var output = await Store.BytesAsync($"""
+        var outputTask = Store.BytesAsync($"""
             SELECT g, b, multiIf(g = {M(ByJa4)}, toString(ja4), g IN ({M(ByBucketUa)}, {M(ByUa)}), user_agent,
                                  g = {M(ByPath)}, path, g = {M(ByStatus)}, toString(status), g = {M(ByHost)}, toString(host), '') AS value,
                    multiIf(g = {M(ByJa4)}, toString(cityHash64(ja4)), g = {M(ByBucketJa4)}, toString(hj), '') AS key, n, if(rank = 1, values, 0), if(rank = 1, named, 0), if(rank = 1, total, 0),
@@ -130,30 +131,39 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
             FROM (
                 SELECT *, count() OVER w AS values, countIf(ja4 != '') OVER w AS named, sum(n) OVER w AS total,
                        min(first_at) OVER w AS first, max(last_at) OVER w AS last,
-                       row_number() OVER (PARTITION BY g ORDER BY n DESC, b, ja4, user_agent, path, status, host, client_ip, hj) AS rank
+                       row_number() OVER (PARTITION BY g ORDER BY n DESC, b, ja4, user_agent, path, status, host, hj) AS rank
                 FROM (
                     SELECT grouping({string.Join(", ", ProfileKeys)}) AS g,
                            intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, cityHash64(ja4) AS hj, ja4, user_agent, path, status, host,
-                           client_ip, count() AS n, min(time) AS first_at, max(time) AS last_at
+                           count() AS n, min(time) AS first_at, max(time) AS last_at
                     FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
-                    GROUP BY GROUPING SETS ((b), (b, hj), (b, user_agent), (path), (status), (host), (client_ip), (ja4), (user_agent)))
+                    GROUP BY GROUPING SETS ((b), (b, hj), (b, user_agent), (path), (status), (host), (ja4), (user_agent)))
                 WINDOW w AS (PARTITION BY g))
             WHERE rank <= multiIf(g = {M(ByPath)}, {"{paths:UInt32}"}, g = {M(ByHost)}, {"{hosts:UInt32}"}, g = {M(ByStatus)}, 100,
-                                  g IN ({M(ByIp)}, {M(ByUa)}), 1, 5000)
+                                  g = {M(ByUa)}, 1, 5000)
             ORDER BY g, rank
             SETTINGS force_grouping_standard_compatibility = 1, output_format_json_quote_64bit_integers = 0
-            """, p, "JSONCompactEachRow", cancellationToken).ConfigureAwait(false);
-        var scores = await Store.RowsAsync($"""
+            """, p, "JSONCompactEachRow", cancellationToken);
+        // Beside it: the distinct addresses (uniq; a grouping per address would be the largest of all for a
+        // block) and the detector's highest score and risk per bucket.
+        var addressesTask = Store.RowsAsync($"""
+            SELECT uniq(client_ip) AS ips FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
+            """, p, cancellationToken);
+        var scoresTask = Store.RowsAsync($"""
             SELECT intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b, max(score) AS s, max(risk) AS r
             FROM {Store.T("ml_all_scores")} WHERE {IpFilter} AND {DashboardSql.TimeFilter} GROUP BY b
-            """, p, cancellationToken).ConfigureAwait(false);
+            """, p, cancellationToken);
+        await Task.WhenAll(outputTask, addressesTask, scoresTask).ConfigureAwait(false);
+        var output = await outputTask.ConfigureAwait(false);
+        var scores = await scoresTask.ConfigureAwait(false);
+        var addresses = DashboardSql.L((await addressesTask.ConfigureAwait(false))[0], "ips");
 
         var sets = ProfileRow.Parse(output).GroupBy(r => r.Set).ToDictionary(g => g.Key, g => g.ToList());
         List<ProfileRow> Set(int mask) => sets.GetValueOrDefault(mask) ?? [];
         long Distinct(int mask, bool named = false) => Set(mask) is [var first, ..] ? named ? first.Named : first.Values : 0;
         var buckets = Set(ByBucket);
         var summary = buckets is [var any, ..]
-            ? new IpSummary(any.Total, Distinct(ByIp), Distinct(ByJa4, named: true), Distinct(ByUa), Distinct(ByHost), Distinct(ByPath),
+            ? new IpSummary(any.Total, addresses, Distinct(ByJa4, named: true), Distinct(ByUa), Distinct(ByHost), Distinct(ByPath),
                 FromMicros(any.First), FromMicros(any.Last))
             : new IpSummary(0, 0, 0, 0, 0, 0, null, null);
 
