@@ -265,6 +265,12 @@ public sealed class CorrelationWorker : BackgroundService
         }
         if (waits.Count == 0)
         {
+            // The inputs may have completed since the loop looked: then there is nothing to wait for
+            // (waiting here would never wake up, and the drain would wait for the stop).
+            if (InputsCompleted())
+            {
+                return;
+            }
             waits.Add(Task.Delay(Timeout.InfiniteTimeSpan, _time, wake.Token));
         }
         try
