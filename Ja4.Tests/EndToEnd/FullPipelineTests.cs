@@ -91,7 +91,21 @@ public sealed class FullPipelineTests : IAsyncLifetime
         var pcap = Path.Combine(_dir, "lo.pcap");
         using var tcpdump = Process.Start(new ProcessStartInfo("tcpdump",
             ["-i", "lo", "-U", "-w", pcap, "-s", "0", $"tcp port {apache.HttpsPort}"]) { RedirectStandardError = true })!;
-        await Task.Delay(1500); // tcpdump is listening once it printed its banner; give it a moment
+        // tcpdump captures once it has printed its banner ("listening on lo, ..."): wait for it, then a moment more.
+        var banner = Task.Run(async () =>
+        {
+            while (await tcpdump.StandardError.ReadLineAsync() is { } line)
+            {
+                if (line.Contains("listening on", StringComparison.Ordinal))
+                {
+                    return true;
+                }
+            }
+            return false;
+        });
+        Assert.True(await banner.WaitAsync(TimeSpan.FromSeconds(60)), "tcpdump did not start listening");
+        _ = tcpdump.StandardError.ReadToEndAsync(); // keep draining what it prints at exit
+        await Task.Delay(300);
 
         var https = apache.HttpsUrl("/index.html").ToString();
         var http = apache.HttpUrl("/index.html").ToString();
