@@ -119,6 +119,7 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         p["paths"] = Math.Clamp(pathLimit, 1, 1000).ToString(CultureInfo.InvariantCulture);
         p["hosts"] = Math.Clamp(hostLimit, 1, 1000).ToString(CultureInfo.InvariantCulture);
         string M(int mask) => mask.ToString(CultureInfo.InvariantCulture);
+        // Parsed from bytes, so the engine replaces invalid UTF-8 (a stored User-Agent or path can hold any bytes).
         // One compact row per group: [set, bucket, value, key, requests, then the set's distinct values, distinct non-empty
         // values, requests, first and last request time on its first row only (zeros elsewhere)]. JA4s are grouped per
         // bucket by their hash (far cheaper than a LowCardinality string beside a number); the JA4 set's rows carry the
@@ -142,7 +143,8 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
             WHERE rank <= multiIf(g = {M(ByPath)}, {"{paths:UInt32}"}, g = {M(ByHost)}, {"{hosts:UInt32}"}, g = {M(ByStatus)}, 100,
                                   g = {M(ByUa)}, 1, 5000)
             ORDER BY g, rank
-            SETTINGS force_grouping_standard_compatibility = 1, output_format_json_quote_64bit_integers = 0
+            SETTINGS force_grouping_standard_compatibility = 1, output_format_json_quote_64bit_integers = 0,
+                     output_format_json_validate_utf8 = 1
             """, p, "JSONCompactEachRow", cancellationToken);
         // Beside it: the distinct addresses (uniq; a grouping per address would be the largest of all for a
         // block) and the detector's highest score and risk per bucket.
@@ -164,7 +166,7 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         var buckets = Set(ByBucket);
         var summary = buckets is [var any, ..]
             ? new IpSummary(any.Total, addresses, Distinct(ByJa4, named: true), Distinct(ByUa), Distinct(ByHost), Distinct(ByPath),
-                FromMicros(any.First), FromMicros(any.Last))
+                DashboardSql.FromMicros(any.First), DashboardSql.FromMicros(any.Last))
             : new IpSummary(0, 0, 0, 0, 0, 0, null, null);
 
         var counts = buckets.ToDictionary(r => r.Bucket, r => r.Requests);
@@ -309,8 +311,6 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         }
         return null;
     }
-
-    private static DateTimeOffset FromMicros(long micros) => new(DateTime.UnixEpoch.Ticks + micros * 10, TimeSpan.Zero);
 
     /// <summary>A row of the profile query's JSONCompactEachRow output.</summary>
     internal readonly record struct ProfileRow(int Set, long Bucket, string Value, string Key, long Requests, long Values, long Named,

@@ -327,7 +327,10 @@ internal static class DashboardSql
 
     public static string S(JsonElement r, string name) => r.GetProperty(name).GetString() ?? "";
 
-    public static DateTimeOffset Micro(JsonElement r, string name) => new(DateTime.UnixEpoch.Ticks + L(r, name) * 10, TimeSpan.Zero);
+    public static DateTimeOffset Micro(JsonElement r, string name) => FromMicros(L(r, name));
+
+    /// <summary>Microseconds since the epoch (UTC) as the engine's <c>toUnixTimestamp64Micro</c> gives them.</summary>
+    public static DateTimeOffset FromMicros(long micros) => new(DateTime.UnixEpoch.Ticks + micros * 10, TimeSpan.Zero);
 
     /// <summary>An address as stored (IPv6 text) back in its usual form: IPv4-mapped as IPv4.</summary>
     public static string Ip(string v6) =>

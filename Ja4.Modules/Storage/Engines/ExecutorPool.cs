@@ -32,41 +32,29 @@ public sealed class ExecutorPool : IStoreExecutor
     /// <summary>One connection of the pool, for engine-specific questions that do not run a query (how the engine parses a statement).</summary>
     public IStoreExecutor First => _all[0];
 
-    public async Task<byte[]> QueryAsync(string sql, IReadOnlyDictionary<string, string>? parameters = null,
-        string format = "TabSeparated", CancellationToken cancellationToken = default)
-    {
-        var e = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await e.QueryAsync(sql, parameters, format, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _free.Writer.TryWrite(e);
-        }
-    }
+    public Task<byte[]> QueryAsync(string sql, IReadOnlyDictionary<string, string>? parameters = null,
+        string format = "TabSeparated", CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(e => e.QueryAsync(sql, parameters, format, cancellationToken), cancellationToken);
 
-    public async Task<long> InsertAsync(string table, IReadOnlyList<string> columns, string format, ReadOnlyMemory<byte> data,
-        IReadOnlyDictionary<string, string>? settings = null, CancellationToken cancellationToken = default)
-    {
-        var e = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        try
-        {
-            return await e.InsertAsync(table, columns, format, data, settings, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            _free.Writer.TryWrite(e);
-        }
-    }
+    public Task<long> InsertAsync(string table, IReadOnlyList<string> columns, string format, ReadOnlyMemory<byte> data,
+        IReadOnlyDictionary<string, string>? settings = null, CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(e => e.InsertAsync(table, columns, format, data, settings, cancellationToken), cancellationToken);
 
-    public async Task StreamAsync(string sql, IReadOnlyDictionary<string, string>? parameters, string format,
-        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onChunk, CancellationToken cancellationToken = default)
-    {
-        var e = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
-        try
+    public Task StreamAsync(string sql, IReadOnlyDictionary<string, string>? parameters, string format,
+        Func<ReadOnlyMemory<byte>, CancellationToken, ValueTask> onChunk, CancellationToken cancellationToken = default) =>
+        WithConnectionAsync(async e =>
         {
             await e.StreamAsync(sql, parameters, format, onChunk, cancellationToken).ConfigureAwait(false);
+            return true;
+        }, cancellationToken);
+
+    /// <summary>Runs <paramref name="work"/> on a free connection and gives it back, whatever happens.</summary>
+    private async Task<T> WithConnectionAsync<T>(Func<IStoreExecutor, Task<T>> work, CancellationToken cancellationToken)
+    {
+        var e = await _free.Reader.ReadAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            return await work(e).ConfigureAwait(false);
         }
         finally
         {

@@ -167,6 +167,23 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Invalid_utf8_in_a_stored_user_agent_and_path_reaches_the_profile_as_replacement_characters()
+    {
+        // Written by another writer straight into the table: bytes that are no UTF-8 at all.
+        await _store.QueryAsync($"""
+            INSERT INTO {_options.Database}.http_logs (time, client_ip, host, path, user_agent, match_status, ja4)
+            VALUES (toDateTime64('2026-11-20 10:30:00', 6, 'UTC'), toIPv6('192.0.2.99'), 'shop.example',
+                    concat('/p', unhex('FF'), 'x'), concat('bot', unhex('C328'), '"\\'), 'plain_http', '')
+            """);
+        var profile = await _investigation.IpProfileAsync(Target("192.0.2.99"), _range);
+        Assert.Equal(1, profile.Summary.Requests);
+        Assert.Equal("/p\uFFFDx", Assert.Single(profile.Paths).Key);
+        var agent = Assert.Single(profile.UserAgentCells).Value;
+        Assert.StartsWith("bot\uFFFD", agent);
+        Assert.EndsWith("(\"\\", agent);
+    }
+
+    [Fact]
     public async Task A_fingerprint_shows_what_it_is_who_uses_it_and_its_raw_form()
     {
         var chrome = await _investigation.FingerprintAsync(DashboardSeed.Ja4Chrome, _range);

@@ -23,7 +23,7 @@ public sealed class SqlTimeMeasurement : IMeasurement
         var write = a.GetValueOrDefault("--write", "0") == "1";
         var runs = int.Parse(a.GetValueOrDefault("--runs", "5"), CultureInfo.InvariantCulture);
         var queries = File.ReadAllText(a["--file"]).Split("\n;\n", StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Where(q => q.Length > 0 && !q.StartsWith("--", StringComparison.Ordinal) || q.Contains('\n', StringComparison.Ordinal)).ToList();
+            .Where(q => q.Split('\n').Any(l => l.Trim().Length > 0 && !l.TrimStart().StartsWith("--", StringComparison.Ordinal))).ToList();
         var options = new StorageOptions { Enabled = true, DataPath = data, SpillPath = Path.Combine(data, "spill") };
         await using var store = new StorageStore(options);
         foreach (var sql in queries)
