@@ -37,6 +37,11 @@ public static class RuntimeGauges
             () => GC.GetGCMemoryInfo().TotalCommittedBytes);
         metrics.Gauge("ja4_dotnet_gc_memory_limit_bytes", "Memory the GC may use: the heap hard limit, else the machine's or container's memory.",
             () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
+        // The young generation's budget cap from DOTNET_GCGen0MaxBudget (0 when the runtime chooses): what the
+        // collector lets accumulate between collections, all of it resident.
+        var gen0MaxBudget = GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var budget) ? Convert.ToDouble(budget, CultureInfo.InvariantCulture) : 0;
+        metrics.Gauge("ja4_dotnet_gc_gen0_max_budget_bytes", "Cap on the young generation's allocation budget (DOTNET_GCGen0MaxBudget; 0: the runtime's own).",
+            () => gen0MaxBudget);
         metrics.Gauge("ja4_dotnet_gc_pause_seconds", "Time the GC has paused the process since start, seconds.",
             () => GC.GetTotalPauseDuration().TotalSeconds);
         metrics.Gauge("ja4_dotnet_allocated_bytes", "Bytes allocated on the managed heap since start.",

@@ -36,9 +36,9 @@ jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
   | .Logging.Console.Format = "none" | .Logging.File.Path = "\($out)/daemon.log"' \
   "$root/appsettings.json" > "$out/appsettings.json"
 
-# As the unit runs it: workstation GC, heap limit at half the memory.
+# As the unit runs it: workstation GC, heap limit at half the memory, 16 MB young-generation budget.
 # SOAK_DAEMON_ENV adds variables for an experiment (e.g. "DOTNET_GCgen0size=0x1000000").
-env DOTNET_gcServer=0 DOTNET_GCHeapHardLimitPercent=0x32 ${SOAK_DAEMON_ENV:-} "$daemon" run --config "$out/appsettings.json" \
+env DOTNET_gcServer=0 DOTNET_GCHeapHardLimitPercent=0x32 DOTNET_GCGen0MaxBudget=0x1000000 ${SOAK_DAEMON_ENV:-} "$daemon" run --config "$out/appsettings.json" \
   >"$out/daemon.out" 2>"$out/daemon.err" &
 pid=$!
 cleanup() { kill -KILL "$pid" 2>/dev/null || true; }

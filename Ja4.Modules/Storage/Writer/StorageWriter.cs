@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
+using Ja4.Modules.Core.Pipeline;
 using Ja4.Modules.Storage.Engines;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -33,6 +34,8 @@ public sealed class StorageWriter : BackgroundService
     private readonly Batch _http;
     private readonly Batch _tls;
     private readonly ByteBuffer _encoded = new(1 << 20);
+    private readonly InputWaiter _waiter;
+    private readonly Batch[] _batches;
     private DateTimeOffset _nextReplayAt;
     private TimeSpan _replayDelay;
     private bool _spillFullReported;
@@ -57,6 +60,7 @@ public sealed class StorageWriter : BackgroundService
         _options = options;
         _requests = requests;
         _handshakes = handshakes;
+        _waiter = new InputWaiter(time).Add(requests).Add(handshakes);
         _spill = spill;
         _time = time;
         _logger = logger;
@@ -64,6 +68,7 @@ public sealed class StorageWriter : BackgroundService
         _schemaReady = ensureSchema is null;
         _http = new Batch(new HttpLogsBlock(), metrics);
         _tls = new Batch(new TlsHandshakesBlock(), metrics);
+        _batches = [_http, _tls];
         _replayDelay = options.RetryDelay;
         _durable = metrics.Counter("ja4_storage_rows_durable_total", "Rows acknowledged: in the store or fsynced in the spill queue.");
         _retries = metrics.Counter("ja4_storage_insert_retries_total", "Insert attempts repeated after a failure.");
@@ -95,7 +100,7 @@ public sealed class StorageWriter : BackgroundService
                 await ReplayAsync(stoppingToken).ConfigureAwait(false);
                 var drained = Drain(_requests, _http, stoppingToken) | Drain(_handshakes, _tls, stoppingToken);
                 var now = _time.GetUtcNow();
-                foreach (var b in new[] { _http, _tls })
+                foreach (var b in _batches)
                 {
                     if (b.Block.Rows >= _options.BatchSize || b.Block.Rows > 0 && now - b.OpenedAt >= batchAge)
                     {
@@ -128,7 +133,7 @@ public sealed class StorageWriter : BackgroundService
         Drain(_requests, _http, CancellationToken.None, int.MaxValue);
         Drain(_handshakes, _tls, CancellationToken.None, int.MaxValue);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
-        foreach (var b in new[] { _http, _tls })
+        foreach (var b in _batches)
         {
             if (b.Block.Rows > 0)
             {
@@ -173,7 +178,7 @@ public sealed class StorageWriter : BackgroundService
     {
         var now = _time.GetUtcNow();
         var wake = TimeSpan.FromSeconds(1);
-        foreach (var b in new[] { _http, _tls })
+        foreach (var b in _batches)
         {
             if (b.Block.Rows > 0)
             {
@@ -190,20 +195,7 @@ public sealed class StorageWriter : BackgroundService
         {
             return;
         }
-        using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var waits = new List<Task> { Task.Delay(wake, _time, cts.Token) };
-        if (_requests is not null && !_requests.Completion.IsCompleted)
-        {
-            waits.Add(_requests.WaitToReadAsync(cts.Token).AsTask());
-        }
-        if (_handshakes is not null && !_handshakes.Completion.IsCompleted)
-        {
-            waits.Add(_handshakes.WaitToReadAsync(cts.Token).AsTask());
-        }
-        await Task.WhenAny(waits).ConfigureAwait(false);
-        await cts.CancelAsync().ConfigureAwait(false);
-        await Task.WhenAll(waits.Select(t => t.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
-        token.ThrowIfCancellationRequested();
+        await _waiter.WaitAsync(now + wake, token).ConfigureAwait(false);
     }
 
     private async Task<bool> TryInsertAsync(SpillRecord record, int attempt, CancellationToken ct)
@@ -246,7 +238,10 @@ public sealed class StorageWriter : BackgroundService
         _encoded.Clear();
         batch.Block.Encode(_encoded);
         batch.Block.Clear();
-        var record = new SpillRecord(batch.Block.Table, rows, _runId, ++_sequence, _encoded.Memory.ToArray(), InsertFormat.Native);
+        // The encoded block is read in place (the insert and the spill are done with it before the next flush
+        // encodes again): a copy per batch was several megabytes on the large-object heap, each one a step
+        // towards a full collection.
+        var record = new SpillRecord(batch.Block.Table, rows, _runId, ++_sequence, _encoded.Memory, InsertFormat.Native);
         if (!_spill.HasRecords)
         {
             var delay = _options.RetryDelay;
