@@ -39,7 +39,6 @@ public sealed class CorrelationWorker : BackgroundService
     private readonly EventOutlet<CorrelatedRequest> _outlet;
     private readonly Counter _discarded;
     private readonly List<CorrelatedRequest> _ready = new(Batch * 2);
-    private readonly InputWaiter _waiter;
     private int _sunk;
     private int _started;
     private bool _capWarned;
@@ -64,7 +63,6 @@ public sealed class CorrelationWorker : BackgroundService
         _handshakes = pipeline.Reader<TlsClientHello>(Edges.Handshakes);
         _closes = pipeline.Reader<ConnectionClosed>(Edges.Connections);
         _requests = pipeline.Reader<HttpRequest>(Edges.HttpRequests);
-        _waiter = new InputWaiter(time).Add(_handshakes).Add(_closes).Add(_requests);
         _outlet = pipeline.Outlet<CorrelatedRequest>(ModuleNames.Correlation);
         Metrics = new CorrelationMetrics(metrics);
         Table = new ConnectionTable(options, captureEnabled: _handshakes is not null, Metrics);
@@ -251,15 +249,47 @@ public sealed class CorrelationWorker : BackgroundService
 
     private async Task WaitForWorkAsync(CancellationToken stoppingToken)
     {
-        DateTimeOffset? due = null;
+        using var wake = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
+        var waits = new List<Task>(4);
+        AddWait(waits, _handshakes, wake.Token);
+        AddWait(waits, _closes, wake.Token);
+        AddWait(waits, _requests, wake.Token);
         if (Table.NextDeadline() is { } deadline)
         {
-            var latest = _time.GetUtcNow() + MaxSleep;
-            due = deadline < latest ? deadline : latest;
+            var delay = deadline - _time.GetUtcNow();
+            if (delay <= TimeSpan.Zero)
+            {
+                return;
+            }
+            waits.Add(Task.Delay(delay < MaxSleep ? delay : MaxSleep, _time, wake.Token));
         }
-        // The inputs may have completed since the loop looked: then the waiter returns at once
-        // (waiting would never wake up, and the drain would wait for the stop).
-        await _waiter.WaitAsync(due, stoppingToken).ConfigureAwait(false);
+        if (waits.Count == 0)
+        {
+            // The inputs may have completed since the loop looked: then there is nothing to wait for
+            // (waiting here would never wake up, and the drain would wait for the stop).
+            if (InputsCompleted())
+            {
+                return;
+            }
+            waits.Add(Task.Delay(Timeout.InfiniteTimeSpan, _time, wake.Token));
+        }
+        try
+        {
+            await Task.WhenAny(waits).ConfigureAwait(false);
+        }
+        finally
+        {
+            await wake.CancelAsync().ConfigureAwait(false);
+        }
+        stoppingToken.ThrowIfCancellationRequested();
+    }
+
+    private static void AddWait<T>(List<Task> waits, ChannelReader<T>? reader, CancellationToken token)
+    {
+        if (reader is not null && !reader.Completion.IsCompleted)
+        {
+            waits.Add(reader.WaitToReadAsync(token).AsTask());
+        }
     }
 
     private async Task PublishReadyAsync(CancellationToken token)

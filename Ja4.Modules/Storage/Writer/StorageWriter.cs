@@ -1,7 +1,6 @@
 using System.Threading.Channels;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
-using Ja4.Modules.Core.Pipeline;
 using Ja4.Modules.Storage.Engines;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -34,7 +33,6 @@ public sealed class StorageWriter : BackgroundService
     private readonly Batch _http;
     private readonly Batch _tls;
     private readonly ByteBuffer _encoded = new(1 << 20);
-    private readonly InputWaiter _waiter;
     private readonly Batch[] _batches;
     private DateTimeOffset _nextReplayAt;
     private TimeSpan _replayDelay;
@@ -60,7 +58,6 @@ public sealed class StorageWriter : BackgroundService
         _options = options;
         _requests = requests;
         _handshakes = handshakes;
-        _waiter = new InputWaiter(time).Add(requests).Add(handshakes);
         _spill = spill;
         _time = time;
         _logger = logger;
@@ -195,7 +192,20 @@ public sealed class StorageWriter : BackgroundService
         {
             return;
         }
-        await _waiter.WaitAsync(now + wake, token).ConfigureAwait(false);
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var waits = new List<Task> { Task.Delay(wake, _time, cts.Token) };
+        if (_requests is not null && !_requests.Completion.IsCompleted)
+        {
+            waits.Add(_requests.WaitToReadAsync(cts.Token).AsTask());
+        }
+        if (_handshakes is not null && !_handshakes.Completion.IsCompleted)
+        {
+            waits.Add(_handshakes.WaitToReadAsync(cts.Token).AsTask());
+        }
+        await Task.WhenAny(waits).ConfigureAwait(false);
+        await cts.CancelAsync().ConfigureAwait(false);
+        await Task.WhenAll(waits.Select(t => t.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
+        token.ThrowIfCancellationRequested();
     }
 
     private async Task<bool> TryInsertAsync(SpillRecord record, int attempt, CancellationToken ct)
