@@ -37,9 +37,9 @@ test: deps-test chdb native
 	$(DOTNET) build ja4.sln -c $(CONFIG) --nologo -v quiet
 	$(DOTNET) test ja4.sln -c $(CONFIG) --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m
 
-## run: start the daemon with the root appsettings.json
+## run: as the systemd unit runs it (its Environment= line: the GC settings), on the root appsettings.json
 run: build
-	$(BUILD_DIR)/ja4 run --config appsettings.json
+	env $(shell sed -n 's/^Environment=//p' packaging/systemd/ja4.service) $(BUILD_DIR)/ja4 run --config appsettings.json
 
 ## bench: run the benchmarks and print one table
 bench: deps-bench build

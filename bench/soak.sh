@@ -36,9 +36,12 @@ jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
   | .Logging.Console.Format = "none" | .Logging.File.Path = "\($out)/daemon.log"' \
   "$root/appsettings.json" > "$out/appsettings.json"
 
-# As the unit runs it: workstation GC, heap limit at half the memory, 16 MB young-generation budget.
-# SOAK_DAEMON_ENV adds variables for an experiment (e.g. "DOTNET_GCgen0size=0x1000000").
-env DOTNET_gcServer=0 DOTNET_GCHeapHardLimitPercent=0x32 DOTNET_GCGen0MaxBudget=0x1000000 ${SOAK_DAEMON_ENV:-} "$daemon" run --config "$out/appsettings.json" \
+# As the unit runs it, with the unit's own Environment= line (GC settings).
+# SOAK_DAEMON_ENV adds variables for an experiment (e.g. "JE_MALLOC_CONF=background_thread:true").
+unit_env=$(sed -n 's/^Environment=//p' "$root/packaging/systemd/ja4.service")
+[ -n "$unit_env" ] || { echo "soak: no Environment= line in packaging/systemd/ja4.service" >&2; exit 1; }
+# shellcheck disable=SC2086  # the unit's line is a list of NAME=value words
+env $unit_env ${SOAK_DAEMON_ENV:-} "$daemon" run --config "$out/appsettings.json" \
   >"$out/daemon.out" 2>"$out/daemon.err" &
 pid=$!
 cleanup() { kill -KILL "$pid" 2>/dev/null || true; }
