@@ -293,6 +293,8 @@ check "the GC's memory limit is half the machine's memory" bash -c '
   awk -v l="$limit" -v t="$total" "BEGIN { r = l / t; exit !(r > 0.45 && r < 0.55) }"' _ "$state/metrics.txt"
 # And its DOTNET_GCGen0MaxBudget caps the young generation at 16 MB.
 check "the GC's young-generation budget is capped at 16 MB" grep -q "^ja4_dotnet_gc_gen0_max_budget_bytes 16777216$" "$state/metrics.txt"
+# And its DOTNET_GCConserveMemory=7.
+check "the GC conserves memory at level 7" grep -q "^ja4_dotnet_gc_conserve_memory 7$" "$state/metrics.txt"
 
 say "stop"
 stop_and_check
