@@ -39,11 +39,13 @@ public static class RuntimeGauges
             () => GC.GetGCMemoryInfo().TotalAvailableMemoryBytes);
         // The young generation's budget cap from DOTNET_GCGen0MaxBudget (0 when the runtime chooses): what the
         // collector lets accumulate between collections, all of it resident.
-        var gen0MaxBudget = GC.GetConfigurationVariables().TryGetValue("GCGen0MaxBudget", out var budget) ? Convert.ToDouble(budget, CultureInfo.InvariantCulture) : 0;
+        var gcSettings = GC.GetConfigurationVariables();
+        double GcSetting(string name) => gcSettings.TryGetValue(name, out var value) ? Convert.ToDouble(value, CultureInfo.InvariantCulture) : 0;
+        var gen0MaxBudget = GcSetting("GCGen0MaxBudget");
         metrics.Gauge("ja4_dotnet_gc_gen0_max_budget_bytes", "Cap on the young generation's allocation budget (DOTNET_GCGen0MaxBudget; 0: the runtime's own).",
             () => gen0MaxBudget);
         // DOTNET_GCConserveMemory (0-9, 0 when unset): how eagerly the collector compacts the old generation instead of growing it.
-        var conserve = GC.GetConfigurationVariables().TryGetValue("GCConserveMem", out var level) ? Convert.ToDouble(level, CultureInfo.InvariantCulture) : 0;
+        var conserve = GcSetting("GCConserveMem");
         metrics.Gauge("ja4_dotnet_gc_conserve_memory", "The collector's memory-conservation level (DOTNET_GCConserveMemory, 0-9; 0: not set).",
             () => conserve);
         metrics.Gauge("ja4_dotnet_gc_pause_seconds", "Time the GC has paused the process since start, seconds.",
