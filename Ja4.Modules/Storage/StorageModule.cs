@@ -36,7 +36,7 @@ public static class StorageModule
             var pipeline = sp.GetRequiredService<EventPipeline>();
             var logger = sp.GetRequiredService<ILoggerFactory>().CreateLogger("Ja4.Modules.Storage.Writer");
             var spill = new SpillQueue(options.SpillPath, options.SpillMaxMb << 20, (long)options.SpillSegmentMb << 20, logger);
-            return new StorageWriter(store.Writer, options, pipeline.Reader<CorrelatedRequest>(Edges.Correlated),
+            return new StorageWriter(store.Inserter, options, pipeline.Reader<CorrelatedRequest>(Edges.Correlated),
                 pipeline.Reader<TlsClientHello>(Edges.HandshakeRecords), spill, sp.GetRequiredService<Ja4Metrics>(),
                 sp.GetRequiredService<TimeProvider>(), logger, store.EnsureMigratedAsync);
         });

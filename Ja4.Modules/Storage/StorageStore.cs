@@ -6,7 +6,8 @@ namespace Ja4.Modules.Storage;
 /// <summary>
 /// The configured store of this process: one executor for the writer and a pool of
 /// <c>ReaderConnections</c> read-only ones for readers (separate chDB connections, so that
-/// dashboard queries never wait behind an insert and run side by side), and the migrations.
+/// dashboard queries never wait behind an insert and run side by side), the writer's insert
+/// connections (<c>InsertConcurrency</c> of them, the first one the writer's own), and the migrations.
 /// </summary>
 public sealed class StorageStore : IAsyncDisposable
 {
@@ -20,11 +21,17 @@ public sealed class StorageStore : IAsyncDisposable
         Reader = options.Engine == StorageEngineKind.Chdb
             ? new ExecutorPool(Enumerable.Range(0, options.ReaderConnections).Select(_ => Open(options, readOnly: true)).ToList())
             : Writer;
+        Inserter = options.Engine == StorageEngineKind.Chdb && options.InsertConcurrency > 1
+            ? new ExecutorPool([Writer, .. Enumerable.Range(1, options.InsertConcurrency - 1).Select(_ => Open(options))])
+            : Writer;
     }
 
     public StorageOptions Options { get; }
     public IStoreExecutor Writer { get; }
     public IStoreExecutor Reader { get; }
+
+    /// <summary>What the storage writer inserts through: <see cref="Writer"/>, or a pool of writable connections when inserts overlap.</summary>
+    public IStoreExecutor Inserter { get; }
 
     /// <summary>Opens an executor for the configured engine.</summary>
     public static IStoreExecutor Open(StorageOptions options, bool readOnly = false) => options.Engine switch
@@ -69,6 +76,11 @@ public sealed class StorageStore : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        if (!ReferenceEquals(Inserter, Writer))
+        {
+            // Closes the writer's connection too (closing it twice is a no-op).
+            await Inserter.DisposeAsync().ConfigureAwait(false);
+        }
         if (!ReferenceEquals(Reader, Writer))
         {
             await Reader.DisposeAsync().ConfigureAwait(false);

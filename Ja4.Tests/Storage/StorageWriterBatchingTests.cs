@@ -59,7 +59,9 @@ public sealed class StorageWriterBatchingTests(ChdbFixture fixture)
                 requests.Writer.TryWrite(StorageEvents.Request(i, StorageEvents.T0));
             }
             await Until(async () => await CountAsync(store, table) == 1_010, "the count-closed batch");
-            Assert.Equal(2, metrics.Read("ja4_storage_batches_total", ("table", "http_logs")));
+            // Acknowledged once the loop collects the finished insert (the clock still standing still).
+            await Until(() => Task.FromResult(metrics.Read("ja4_storage_batches_total", ("table", "http_logs")) == 2), "two batches counted");
+            Assert.Equal((double?)1_011, metrics.Read("ja4_storage_rows_durable_total"));
 
             // Graceful shutdown writes the partial batch.
             requests.Writer.TryWrite(StorageEvents.Request(5_000, StorageEvents.T0));

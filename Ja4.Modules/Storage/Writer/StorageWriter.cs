@@ -32,7 +32,8 @@ public sealed class StorageWriter : BackgroundService
     private ulong _sequence;
     private readonly Batch _http;
     private readonly Batch _tls;
-    private readonly ByteBuffer _encoded = new(1 << 20);
+    private readonly Stack<ByteBuffer> _freeBuffers = new();
+    private readonly Queue<Pending> _inFlight = new();
     private readonly Batch[] _batches;
     private DateTimeOffset _nextReplayAt;
     private TimeSpan _replayDelay;
@@ -66,6 +67,11 @@ public sealed class StorageWriter : BackgroundService
         _http = new Batch(new HttpLogsBlock(), metrics);
         _tls = new Batch(new TlsHandshakesBlock(), metrics);
         _batches = [_http, _tls];
+        // One encoding buffer per insert in flight, plus the one being filled.
+        for (var i = 0; i <= options.InsertConcurrency; i++)
+        {
+            _freeBuffers.Push(new ByteBuffer(1 << 20));
+        }
         _replayDelay = options.RetryDelay;
         _durable = metrics.Counter("ja4_storage_rows_durable_total", "Rows acknowledged: in the store or fsynced in the spill queue.");
         _retries = metrics.Counter("ja4_storage_insert_retries_total", "Insert attempts repeated after a failure.");
@@ -94,6 +100,11 @@ public sealed class StorageWriter : BackgroundService
         {
             while (!stoppingToken.IsCancellationRequested)
             {
+                await HarvestAsync(stoppingToken).ConfigureAwait(false);
+                if (_spill.HasRecords && _inFlight.Count > 0)
+                {
+                    await HarvestAsync(stoppingToken, wait: _inFlight.Count).ConfigureAwait(false);
+                }
                 await ReplayAsync(stoppingToken).ConfigureAwait(false);
                 var drained = Drain(_requests, _http, stoppingToken) | Drain(_handshakes, _tls, stoppingToken);
                 var now = _time.GetUtcNow();
@@ -104,7 +115,7 @@ public sealed class StorageWriter : BackgroundService
                         await FlushAsync(b, shuttingDown: false, stoppingToken).ConfigureAwait(false);
                     }
                 }
-                if (Completed(_requests) && Completed(_handshakes) && _http.Block.Rows == 0 && _tls.Block.Rows == 0)
+                if (Completed(_requests) && Completed(_handshakes) && _http.Block.Rows == 0 && _tls.Block.Rows == 0 && _inFlight.Count == 0)
                 {
                     if (!_spill.HasRecords)
                     {
@@ -130,6 +141,7 @@ public sealed class StorageWriter : BackgroundService
         Drain(_requests, _http, CancellationToken.None, int.MaxValue);
         Drain(_handshakes, _tls, CancellationToken.None, int.MaxValue);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await HarvestAsync(deadline.Token, wait: _inFlight.Count).ConfigureAwait(false);
         foreach (var b in _batches)
         {
             if (b.Block.Rows > 0)
@@ -202,7 +214,8 @@ public sealed class StorageWriter : BackgroundService
         {
             waits.Add(_handshakes.WaitToReadAsync(cts.Token).AsTask());
         }
-        await Task.WhenAny(waits).ConfigureAwait(false);
+        // The oldest insert in flight finishing wakes the loop too (it is acknowledged then), but is not waited for below.
+        await (_inFlight.TryPeek(out var oldest) ? Task.WhenAny(Task.WhenAny(waits), oldest.Insert) : Task.WhenAny(waits)).ConfigureAwait(false);
         await cts.CancelAsync().ConfigureAwait(false);
         await Task.WhenAll(waits.Select(t => t.ContinueWith(static _ => { }, TaskScheduler.Default))).ConfigureAwait(false);
         token.ThrowIfCancellationRequested();
@@ -242,45 +255,91 @@ public sealed class StorageWriter : BackgroundService
         }
     }
 
+    /// <summary>
+    /// Encodes the batch and starts its insert, after waiting for the oldest insert in flight when
+    /// <c>InsertConcurrency</c> of them already are. While the spill queue holds anything (or an insert in flight
+    /// failed), nothing overlaps: the batch goes behind the queue, in order.
+    /// </summary>
     private async Task FlushAsync(Batch batch, bool shuttingDown, CancellationToken ct)
     {
-        var rows = batch.Block.Rows;
-        _encoded.Clear();
-        batch.Block.Encode(_encoded);
-        batch.Block.Clear();
-        // The encoded block is read in place (the insert and the spill are done with it before the next flush
-        // encodes again): a copy per batch was several megabytes on the large-object heap, each one a step
-        // towards a full collection.
-        var record = new SpillRecord(batch.Block.Table, rows, _runId, ++_sequence, _encoded.Memory, InsertFormat.Native);
-        if (!_spill.HasRecords)
+        await HarvestAsync(ct, wait: _inFlight.Count >= _options.InsertConcurrency ? 1 : 0).ConfigureAwait(false);
+        if (_spill.HasRecords && _inFlight.Count > 0)
         {
-            var delay = _options.RetryDelay;
-            var attempts = shuttingDown ? 1 : _options.InsertAttempts;
-            for (var attempt = 1; attempt <= attempts; attempt++)
+            await HarvestAsync(ct, wait: _inFlight.Count).ConfigureAwait(false);
+        }
+        var rows = batch.Block.Rows;
+        var buffer = _freeBuffers.Pop();
+        buffer.Clear();
+        batch.Block.Encode(buffer);
+        batch.Block.Clear();
+        // The encoded block is read in place (the insert and the spill are done with it before its buffer is
+        // encoded into again): a copy per batch was several megabytes on the large-object heap, each one a step
+        // towards a full collection.
+        var record = new SpillRecord(batch.Block.Table, rows, _runId, ++_sequence, buffer.Memory, InsertFormat.Native);
+        if (_spill.HasRecords)
+        {
+            await SpillAsync(record, shuttingDown, ct).ConfigureAwait(false);
+            _freeBuffers.Push(buffer);
+            return;
+        }
+        var attempts = shuttingDown ? 1 : _options.InsertAttempts;
+        _inFlight.Enqueue(new Pending(batch, record, buffer, shuttingDown, InsertWithRetriesAsync(record, attempts, ct)));
+        if (shuttingDown)
+        {
+            await HarvestAsync(ct, wait: _inFlight.Count).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Attempts one insert up to <paramref name="attempts"/> times with back-off; false when every attempt failed.</summary>
+    private async Task<bool> InsertWithRetriesAsync(SpillRecord record, int attempts, CancellationToken ct)
+    {
+        var delay = _options.RetryDelay;
+        for (var attempt = 1; attempt <= attempts; attempt++)
+        {
+            if (attempt > 1)
             {
-                if (attempt > 1)
+                _retries.Increment();
+                try
                 {
-                    _retries.Increment();
-                    try
-                    {
-                        await Task.Delay(delay, _time, ct).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        break;
-                    }
-                    delay = Min(delay * 2, _options.RetryMaxDelay);
+                    await Task.Delay(delay, _time, ct).ConfigureAwait(false);
                 }
-                if (await TryInsertAsync(record, attempt, CancellationToken.None).ConfigureAwait(false))
+                catch (OperationCanceledException)
                 {
-                    batch.Written.Add(rows);
-                    batch.Batches.Increment();
-                    _durable.Add(rows);
-                    return;
+                    return false;
                 }
+                delay = Min(delay * 2, _options.RetryMaxDelay);
+            }
+            if (await TryInsertAsync(record, attempt, CancellationToken.None).ConfigureAwait(false))
+            {
+                return true;
             }
         }
-        await SpillAsync(record, shuttingDown, ct).ConfigureAwait(false);
+        return false;
+    }
+
+    /// <summary>
+    /// Completes the inserts in flight oldest first: those already finished, and at least <paramref name="wait"/>
+    /// of them even if that means waiting. A stored batch is acknowledged; a failed one goes to the spill queue.
+    /// Completing them in the order they started keeps the acknowledged rows a prefix of the arrival order.
+    /// </summary>
+    private async Task HarvestAsync(CancellationToken ct, int wait = 0)
+    {
+        while (_inFlight.TryPeek(out var p) && (wait > 0 || p.Insert.IsCompleted))
+        {
+            _inFlight.Dequeue();
+            wait--;
+            if (await p.Insert.ConfigureAwait(false))
+            {
+                p.Batch.Written.Add(p.Record.Rows);
+                p.Batch.Batches.Increment();
+                _durable.Add(p.Record.Rows);
+            }
+            else
+            {
+                await SpillAsync(p.Record, p.ShuttingDown, ct).ConfigureAwait(false);
+            }
+            _freeBuffers.Push(p.Buffer);
+        }
     }
 
     /// <summary>Appends to the spill queue; when it is full, holds the batch (back-pressure) until the store or the queue takes it.</summary>
@@ -387,6 +446,9 @@ public sealed class StorageWriter : BackgroundService
         base.Dispose();
         _spill.Dispose();
     }
+
+    /// <summary>A batch whose insert has started: its record, the buffer its payload lives in, and the insert.</summary>
+    private sealed record Pending(Batch Batch, SpillRecord Record, ByteBuffer Buffer, bool ShuttingDown, Task<bool> Insert);
 
     private sealed class Batch(TableBlock block, Ja4Metrics metrics)
     {
