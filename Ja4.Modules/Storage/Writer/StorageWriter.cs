@@ -67,8 +67,8 @@ public sealed class StorageWriter : BackgroundService
         _http = new Batch(new HttpLogsBlock(), metrics);
         _tls = new Batch(new TlsHandshakesBlock(), metrics);
         _batches = [_http, _tls];
-        // One encoding buffer per insert in flight, plus the one being filled.
-        for (var i = 0; i <= options.InsertConcurrency; i++)
+        // One encoding buffer per insert in flight: a batch is encoded once fewer than InsertConcurrency are.
+        for (var i = 0; i < options.InsertConcurrency; i++)
         {
             _freeBuffers.Push(new ByteBuffer(1 << 20));
         }
