@@ -46,6 +46,17 @@ public sealed class ChdbExecutor : IStoreExecutor
         return Marshal.PtrToStringUTF8(ChdbNative.chdb_version()) ?? "";
     }
 
+    /// <summary>
+    /// Server settings the embedded engine boots with (the first connection of the process sets them). The engine
+    /// removes outdated parts with a pool of up to 128 threads, and its global thread pool keeps up to 1,000 idle
+    /// threads: a few minutes into steady ingest the daemon went from ~40 to ~170 threads, each idle engine thread
+    /// keeping three descriptors open (its /proc task statistics), so descriptors grew for minutes. Four
+    /// cleaning threads are plenty for one machine's parts, and eight idle threads are kept for reuse
+    /// (docs/BENCHMARKS.md, Soak).
+    /// </summary>
+    internal static readonly string[] EngineServerSettings =
+        ["--max_parts_cleaning_thread_pool_size=4", "--max_thread_pool_free_size=8"];
+
     /// <summary>Opens a connection to the engine with its data under <paramref name="dataPath"/>.</summary>
     /// <exception cref="StoreException">Another data path is already open in this process, or the engine failed to start.</exception>
     /// <param name="dataPath">Data directory (created when missing).</param>
@@ -67,6 +78,7 @@ public sealed class ChdbExecutor : IStoreExecutor
             string[] args = readOnly
                 ? ["ja4", "--path=" + full, "--readonly=2", "--output_format_json_escape_forward_slashes=0"]
                 : ["ja4", "--path=" + full];
+            args = [.. args, .. EngineServerSettings];
             var handles = args.Select(a => Marshal.StringToCoTaskMemUTF8(a)).ToArray();
             try
             {
