@@ -257,8 +257,8 @@ public sealed class StorageWriter : BackgroundService
 
     /// <summary>
     /// Encodes the batch and starts its insert, after waiting for the oldest insert in flight when
-    /// <c>InsertConcurrency</c> of them already are. While the spill queue holds anything (or an insert in flight
-    /// failed), nothing overlaps: the batch goes behind the queue, in order.
+    /// <c>InsertConcurrency</c> of them already are. While the spill queue holds anything (where a failed insert goes
+    /// once collected), nothing overlaps: the inserts in flight are completed first and the batch goes behind the queue.
     /// </summary>
     private async Task FlushAsync(Batch batch, bool shuttingDown, CancellationToken ct)
     {
