@@ -9,6 +9,8 @@ using static Ja4.Tests.Capture.PacketBuilder;
 
 namespace Ja4.Tests.Capture;
 
+// Million_syns_stay_bounded measures the process's managed heap: no other test may allocate meanwhile.
+[Collection(HeapMeasurement.Name)]
 public sealed class TcpHelloReassemblerTests
 {
     private const byte Syn = 0x02, Ack = 0x10, Psh = 0x08, Fin = 0x01, Rst = 0x04;
@@ -347,4 +349,11 @@ public sealed class TcpHelloReassemblerTests
         Assert.Equal(1_000_000 + cap * 2 - cap, _counters.GiveUps(GiveUpReason.Evicted));
         Assert.True(after - before < 8 * 1024 * 1024, $"heap grew by {after - before} bytes");
     }
+}
+
+/// <summary>Tests that measure the whole managed heap run alone (other tests' allocations would count).</summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class HeapMeasurement
+{
+    public const string Name = "heap measurement";
 }
