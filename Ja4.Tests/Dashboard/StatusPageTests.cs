@@ -49,6 +49,9 @@ public sealed class StatusPageTests(BrowserFixture browser)
         await page.GotoAsync(daemon.BaseUrl + "/status?q=nothing-matches-this");
         await page.WaitForSelectorAsync("text=No metric matches.");
         Assert.True(errors.Count == 0, string.Join("\n", errors));
+        // Close the page (and its interactive circuit) before the daemon stops: an open circuit keeps the server's
+        // graceful stop waiting.
+        await page.CloseAsync();
     }
 
     [Fact]
