@@ -101,10 +101,6 @@ public sealed class StorageWriter : BackgroundService
             while (!stoppingToken.IsCancellationRequested)
             {
                 await HarvestAsync(stoppingToken).ConfigureAwait(false);
-                if (_spill.HasRecords && _inFlight.Count > 0)
-                {
-                    await HarvestAsync(stoppingToken, wait: _inFlight.Count).ConfigureAwait(false);
-                }
                 await ReplayAsync(stoppingToken).ConfigureAwait(false);
                 var drained = Drain(_requests, _http, stoppingToken) | Drain(_handshakes, _tls, stoppingToken);
                 var now = _time.GetUtcNow();
@@ -263,10 +259,6 @@ public sealed class StorageWriter : BackgroundService
     private async Task FlushAsync(Batch batch, bool shuttingDown, CancellationToken ct)
     {
         await HarvestAsync(ct, wait: _inFlight.Count >= _options.InsertConcurrency ? 1 : 0).ConfigureAwait(false);
-        if (_spill.HasRecords && _inFlight.Count > 0)
-        {
-            await HarvestAsync(ct, wait: _inFlight.Count).ConfigureAwait(false);
-        }
         var rows = batch.Block.Rows;
         var buffer = _freeBuffers.Pop();
         buffer.Clear();
@@ -319,12 +311,14 @@ public sealed class StorageWriter : BackgroundService
 
     /// <summary>
     /// Completes the inserts in flight oldest first: those already finished, and at least <paramref name="wait"/>
-    /// of them even if that means waiting. A stored batch is acknowledged; a failed one goes to the spill queue.
-    /// Completing them in the order they started keeps the acknowledged rows a prefix of the arrival order.
+    /// of them even if that means waiting; all of them while the spill queue holds anything, so that nothing
+    /// overlaps the queue's replay and new batches go behind it. A stored batch is acknowledged; a failed one goes
+    /// to the spill queue. Completing them in the order they started keeps the acknowledged rows a prefix of the
+    /// arrival order.
     /// </summary>
     private async Task HarvestAsync(CancellationToken ct, int wait = 0)
     {
-        while (_inFlight.TryPeek(out var p) && (wait > 0 || p.Insert.IsCompleted))
+        while (_inFlight.TryPeek(out var p) && (wait > 0 || p.Insert.IsCompleted || _spill.HasRecords))
         {
             _inFlight.Dequeue();
             wait--;
