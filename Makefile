@@ -35,7 +35,9 @@ build: deps-build chdb
 ## test: build and run every test (unit, corpus, live capture, Apache, storage)
 test: deps-test chdb native
 	$(DOTNET) build ja4.sln -c $(CONFIG) --nologo -v quiet
-	$(DOTNET) test ja4.sln -c $(CONFIG) --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m
+	@mkdir -p $(BUILD_DIR); set -o pipefail; \
+	$(DOTNET) test ja4.sln -c $(CONFIG) --no-build --nologo --logger "console;verbosity=normal" --blame-hang-timeout 10m \
+	  | tee $(BUILD_DIR)/test.log || { scripts/test-failures.sh $(BUILD_DIR)/test.log; exit 1; }
 
 ## run: as the systemd unit runs it (its Environment= line: the GC settings), on the root appsettings.json
 run: build
