@@ -13,8 +13,17 @@ public sealed class CaptureOptions
     [Required]
     public string Interface { get; set; } = "any";
 
-    /// <summary>BPF filter applied in the kernel. Default: <c>tcp port 443 or udp port 443</c>.</summary>
-    public string Filter { get; set; } = "tcp port 443 or udp port 443";
+    /// <summary>
+    /// BPF filter applied in the kernel. Default: what the client sends to port 443 (TCP and QUIC) and the server's
+    /// FIN and RST (the end of a connection, for correlation); the server's responses stay out of the capture
+    /// (libpcap's <c>tcp[…]</c> reads IPv4 only, so the IPv6 flags are read at <c>ip6[53]</c>, the TCP flags
+    /// byte behind a 40-byte header). For other ports, replace every 443.
+    /// </summary>
+    public string Filter { get; set; } = DefaultFilter;
+
+    /// <summary>The default <see cref="Filter"/>.</summary>
+    public const string DefaultFilter =
+        "tcp dst port 443 or udp dst port 443 or (tcp src port 443 and (tcp[tcpflags] & (tcp-fin|tcp-rst) != 0 or (ip6[6] = 6 and ip6[53] & 5 != 0)))";
 
     /// <summary>Bytes captured per packet. Default: 65535 (a ClientHello can span many segments).</summary>
     [Range(256, 262_144)]
