@@ -25,9 +25,10 @@ dotnet publish "$root/Ja4.Host/Ja4.Host.csproj" -c Release -o "$root/build" --no
 dotnet build "$root/bench/Ja4.Bench/Ja4.Bench.csproj" -c Release --nologo -v quiet >&2
 bench="$root/bench/Ja4.Bench/bin/Release/net10.0/Ja4.Bench.dll"
 
-# The repository's configuration with the soak's paths and ports; detection and the dashboard off.
+# The repository's configuration (its capture filter on the soak's port) with the soak's paths and ports;
+# detection and the dashboard off.
 jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
-  .Modules.Capture.Interface = "lo" | .Modules.Capture.Filter = "tcp port \($port)"
+  .Modules.Capture.Interface = "lo" | .Modules.Capture.Filter |= gsub("443"; "\($port)")
   | .Modules.HttpIngest.SocketPath = "\($out)/run/reqin.sock" | .Modules.HttpIngest.SocketGroup = ""
   | .Modules.Storage.DataPath = "\($out)/data" | .Modules.Storage.SpillPath = "\($out)/spill"
   | .Modules.Storage.AdminSocketPath = "\($out)/admin.sock"

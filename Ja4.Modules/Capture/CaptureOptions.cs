@@ -29,9 +29,12 @@ public sealed class CaptureOptions
     [Range(256, 262_144)]
     public int SnapLength { get; set; } = 65_535;
 
-    /// <summary>Kernel capture buffer in MiB. Default: 64.</summary>
+    /// <summary>
+    /// Kernel capture buffer (the packet ring, resident in full) in MiB. Default: 32, for the client side of the
+    /// traffic that the default <see cref="Filter"/> takes.
+    /// </summary>
     [Range(1, 4096)]
-    public int BufferSizeMb { get; set; } = 64;
+    public int BufferSizeMb { get; set; } = 32;
 
     /// <summary>Put the interface in promiscuous mode. Default: false (a web server sees its own traffic).</summary>
     public bool Promiscuous { get; set; }

@@ -43,7 +43,21 @@ public readonly struct IpAddr : IEquatable<IpAddr>
         return a;
     }
 
-    /// <summary>The address as an <see cref="IPAddress"/> (allocates; used only for events).</summary>
+    /// <summary>The address as a shared <see cref="IPAddress"/> (<see cref="Core.Events.AddressInterner"/>): for events.</summary>
+    public IPAddress ToSharedIPAddress()
+    {
+        Span<byte> bytes = stackalloc byte[16];
+        if (IsV4)
+        {
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)Low);
+            return Core.Events.AddressInterner.Intern(bytes[..4]);
+        }
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, High);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], Low);
+        return Core.Events.AddressInterner.Intern(bytes);
+    }
+
+    /// <summary>The address as a new <see cref="IPAddress"/>.</summary>
     public IPAddress ToIPAddress()
     {
         if (IsV4)
@@ -97,7 +111,7 @@ public readonly struct FlowId : IEquatable<FlowId>
     }
 
     public Core.Events.FlowKey ToFlowKey() =>
-        Core.Events.FlowKey.Create(Src.ToIPAddress(), SrcPort, Dst.ToIPAddress(), DstPort);
+        Core.Events.FlowKey.Create(Src.ToSharedIPAddress(), SrcPort, Dst.ToSharedIPAddress(), DstPort);
 
     public override string ToString() => $"{Src}:{SrcPort} -> {Dst}:{DstPort}";
 }

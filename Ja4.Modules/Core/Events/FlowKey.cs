@@ -16,9 +16,12 @@ public enum Transport : byte
 /// </summary>
 public readonly record struct FlowKey(IPAddress ClientIp, ushort ClientPort, IPAddress ServerIp, ushort ServerPort)
 {
-    /// <summary>Normalises IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) to IPv4.</summary>
+    /// <summary>
+    /// Normalises IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) to IPv4, and shares address instances among keys
+    /// (<see cref="AddressInterner"/>).
+    /// </summary>
     public static FlowKey Create(IPAddress clientIp, ushort clientPort, IPAddress serverIp, ushort serverPort) =>
-        new(Normalize(clientIp), clientPort, Normalize(serverIp), serverPort);
+        new(AddressInterner.Intern(Normalize(clientIp)), clientPort, AddressInterner.Intern(Normalize(serverIp)), serverPort);
 
     public static IPAddress Normalize(IPAddress address) =>
         address.IsIPv4MappedToIPv6 ? address.MapToIPv4() : address;
