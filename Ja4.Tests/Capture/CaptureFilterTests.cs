@@ -19,7 +19,7 @@ public sealed class CaptureFilterTests
 
     public static TheoryData<string, string, bool> Frames => new()
     {
-        // name, family, kept
+        // what, shape (below), kept
         { "client SYN", "c2s-syn", true },
         { "client data (ClientHello, requests)", "c2s-data", true },
         { "client FIN", "c2s-fin", true },

@@ -110,8 +110,9 @@ public readonly struct FlowId : IEquatable<FlowId>
         return (int)(h ^ (h >> 32));
     }
 
+    /// <summary>The flow as an event key: addresses already normal (an IPv4 address is held mapped and given back as IPv4) and shared.</summary>
     public Core.Events.FlowKey ToFlowKey() =>
-        Core.Events.FlowKey.Create(Src.ToSharedIPAddress(), SrcPort, Dst.ToSharedIPAddress(), DstPort);
+        new(Src.ToSharedIPAddress(), SrcPort, Dst.ToSharedIPAddress(), DstPort);
 
     public override string ToString() => $"{Src}:{SrcPort} -> {Dst}:{DstPort}";
 }
