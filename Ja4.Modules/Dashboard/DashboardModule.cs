@@ -45,6 +45,7 @@ public static class DashboardModule
             return app;
         }
         app.Use(SecurityHeaders);
+        app.Use(AbortWebSocketsOnStop);
         app.MapDashboardSecurity();
         app.UseAntiforgery();
         app.MapStaticAssets().AllowAnonymous();
@@ -83,6 +84,24 @@ public static class DashboardModule
     /// Everything shown comes from the network, so the pages allow no inline script, no framing
     /// and no MIME sniffing. MudBlazor sets inline styles, hence 'unsafe-inline' for styles only.
     /// </summary>
+    /// <summary>
+    /// An open dashboard tab holds a WebSocket (its interactive circuit) for as long as it is open, and the web
+    /// server's graceful stop waits for open connections until the host's stop timeout, which the ingest drain
+    /// and the store's flush need after it. So a WebSocket is aborted as soon as the daemon starts stopping (the
+    /// browser reconnects when the daemon is back); other requests finish as before.
+    /// </summary>
+    private static async Task AbortWebSocketsOnStop(HttpContext context, Func<Task> next)
+    {
+        if (!context.WebSockets.IsWebSocketRequest)
+        {
+            await next().ConfigureAwait(false);
+            return;
+        }
+        var stopping = context.RequestServices.GetRequiredService<Microsoft.Extensions.Hosting.IHostApplicationLifetime>().ApplicationStopping;
+        using var registration = stopping.Register(static c => ((HttpContext)c!).Abort(), context);
+        await next().ConfigureAwait(false);
+    }
+
     private static Task SecurityHeaders(HttpContext context, Func<Task> next)
     {
         var h = context.Response.Headers;
