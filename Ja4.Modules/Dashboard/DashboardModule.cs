@@ -81,10 +81,6 @@ public static class DashboardModule
     }
 
     /// <summary>
-    /// Everything shown comes from the network, so the pages allow no inline script, no framing
-    /// and no MIME sniffing. MudBlazor sets inline styles, hence 'unsafe-inline' for styles only.
-    /// </summary>
-    /// <summary>
     /// An open dashboard tab holds a WebSocket (its interactive circuit) for as long as it is open, and the web
     /// server's graceful stop waits for open connections until the host's stop timeout, which the ingest drain
     /// and the store's flush need after it. So a WebSocket is aborted as soon as the daemon starts stopping (the
@@ -102,6 +98,10 @@ public static class DashboardModule
         await next().ConfigureAwait(false);
     }
 
+    /// <summary>
+    /// Everything shown comes from the network, so the pages allow no inline script, no framing
+    /// and no MIME sniffing. MudBlazor sets inline styles, hence 'unsafe-inline' for styles only.
+    /// </summary>
     private static Task SecurityHeaders(HttpContext context, Func<Task> next)
     {
         var h = context.Response.Headers;

@@ -47,29 +47,27 @@ public readonly struct IpAddr : IEquatable<IpAddr>
     public IPAddress ToSharedIPAddress()
     {
         Span<byte> bytes = stackalloc byte[16];
-        if (IsV4)
-        {
-            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)Low);
-            return Core.Events.AddressInterner.Intern(bytes[..4]);
-        }
-        BinaryPrimitives.WriteUInt64BigEndian(bytes, High);
-        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], Low);
-        return Core.Events.AddressInterner.Intern(bytes);
+        return Core.Events.AddressInterner.Intern(bytes[..WriteBytes(bytes)]);
     }
 
     /// <summary>The address as a new <see cref="IPAddress"/>.</summary>
     public IPAddress ToIPAddress()
     {
+        Span<byte> bytes = stackalloc byte[16];
+        return new IPAddress(bytes[..WriteBytes(bytes)]);
+    }
+
+    /// <summary>Writes the address in network order: 4 bytes for IPv4, else 16; returns the count.</summary>
+    private int WriteBytes(Span<byte> bytes)
+    {
         if (IsV4)
         {
-            Span<byte> v4 = stackalloc byte[4];
-            BinaryPrimitives.WriteUInt32BigEndian(v4, (uint)Low);
-            return new IPAddress(v4);
+            BinaryPrimitives.WriteUInt32BigEndian(bytes, (uint)Low);
+            return 4;
         }
-        Span<byte> v6 = stackalloc byte[16];
-        BinaryPrimitives.WriteUInt64BigEndian(v6, High);
-        BinaryPrimitives.WriteUInt64BigEndian(v6[8..], Low);
-        return new IPAddress(v6);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes, High);
+        BinaryPrimitives.WriteUInt64BigEndian(bytes[8..], Low);
+        return 16;
     }
 
     public bool Equals(IpAddr other) => High == other.High && Low == other.Low;

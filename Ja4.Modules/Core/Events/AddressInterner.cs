@@ -24,35 +24,27 @@ public static class AddressInterner
     public static IPAddress Intern(IPAddress address)
     {
         Span<byte> bytes = stackalloc byte[16];
-        if (!Shareable(address) || !address.TryWriteBytes(bytes, out var length))
-        {
-            return address;
-        }
-        bytes = bytes[..length];
-        ref var slot = ref Slots[SlotOf(bytes)];
-        var cached = Volatile.Read(ref slot);
-        if (cached is not null && SameBytes(cached, bytes))
-        {
-            return cached;
-        }
-        Volatile.Write(ref slot, address);
-        return address;
+        return Shareable(address) && address.TryWriteBytes(bytes, out var length)
+            ? Shared(bytes[..length], address)
+            : address;
     }
 
     /// <summary>The shared instance for 4 (IPv4) or 16 (IPv6) bytes in network order; allocates only on a miss.</summary>
-    public static IPAddress Intern(ReadOnlySpan<byte> bytes)
+    public static IPAddress Intern(ReadOnlySpan<byte> bytes) =>
+        bytes.Length is 4 or 16
+            ? Shared(bytes, null)
+            : throw new ArgumentException("an address is 4 or 16 bytes", nameof(bytes));
+
+    /// <summary>The slot's address when it holds these bytes; else <paramref name="candidate"/> (or a new instance) takes the slot.</summary>
+    private static IPAddress Shared(ReadOnlySpan<byte> bytes, IPAddress? candidate)
     {
-        if (bytes.Length is not (4 or 16))
-        {
-            throw new ArgumentException("an address is 4 or 16 bytes", nameof(bytes));
-        }
         ref var slot = ref Slots[SlotOf(bytes)];
         var cached = Volatile.Read(ref slot);
         if (cached is not null && SameBytes(cached, bytes))
         {
             return cached;
         }
-        var address = new IPAddress(bytes);
+        var address = candidate ?? new IPAddress(bytes);
         Volatile.Write(ref slot, address);
         return address;
     }

@@ -54,9 +54,9 @@ public sealed class ChdbExecutor : IStoreExecutor
     /// cleaning threads are plenty for one machine's parts, and eight idle threads are kept for reuse.
     /// The engine's JIT (LLVM, linked into libchdb.so) is off: after three runs of the same expression it compiled
     /// the materialized views' expressions and aggregates on every insert's block of a few thousand rows, a gain of
-    /// microseconds that kept ~45 MB of LLVM's code and ~40 MB of its working memory resident (at 5,000 requests/s:
-    /// 437 → 350 MB resident on average; the dashboard's queries at 10 million rows stay under their 300 ms target
-    /// without it). docs/BENCHMARKS.md, Soak.
+    /// microseconds that kept LLVM's code and working memory resident (at 5,000 requests/s over 10 minutes: 449 → 411 MB
+    /// resident on average). Inserts are faster without it; the dashboard's queries are unchanged within the spread
+    /// except the largest IP-block page, about a tenth slower. docs/BENCHMARKS.md, Soak and Dashboard.
     /// </summary>
     internal static readonly string[] EngineServerSettings =
     [
