@@ -122,13 +122,14 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         // Parsed from bytes, so the engine replaces invalid UTF-8 (a stored User-Agent or path can hold any bytes).
         // One compact row per group: [set, bucket, key, requests, then the set's distinct values, distinct non-empty
         // values and requests on its first row only (zeros elsewhere), value]. The per-bucket JA4 and User-Agent cells are grouped
-        // by the value's hash (two fixed-width keys, far cheaper than a string or LowCardinality key beside a number); the
+        // by the value's hash (two fixed-width keys, far cheaper than a string or LowCardinality key beside a number; both
+        // columns are LowCardinality, so a value is hashed once per block read, not once per request); the
         // JA4 and User-Agent sets' rows carry the same hash as key, which names the cells. Each grouping set computes every
         // aggregate of the query, so the first and last request times are read beside it, not in it (a min and a max in
         // eight sets cost about a third of the query).
         var outputTask = Store.BytesAsync($"""
             SELECT g, b, multiIf(g = {M(ByJa4)}, CAST(cityHash64(ja4) AS UInt64), g = {M(ByBucketJa4)}, hj,
-                                 g = {M(ByUa)}, cityHash64(user_agent), g = {M(ByBucketUa)}, hu, 0) AS key,
+                                 g = {M(ByUa)}, CAST(cityHash64(user_agent) AS UInt64), g = {M(ByBucketUa)}, hu, 0) AS key,
                    n, if(rank = 1, values, 0), if(rank = 1, named, 0), if(rank = 1, total, 0),
                    multiIf(g = {M(ByJa4)}, toString(ja4), g = {M(ByUa)}, user_agent,
                            g = {M(ByPath)}, path, g = {M(ByStatus)}, toString(status), g = {M(ByHost)}, toString(host), '') AS value
@@ -138,7 +139,7 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
                 FROM (
                     SELECT grouping({string.Join(", ", ProfileKeys)}) AS g,
                            intDiv(toUnixTimestamp(time), {"{step:UInt32}"}) * {"{step:UInt32}"} AS b,
-                           CAST(cityHash64(ja4) AS UInt64) AS hj, cityHash64(user_agent) AS hu, ja4, user_agent, path, status, host,
+                           CAST(cityHash64(ja4) AS UInt64) AS hj, CAST(cityHash64(user_agent) AS UInt64) AS hu, ja4, user_agent, path, status, host,
                            count() AS n
                     FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
                     GROUP BY GROUPING SETS ((b), (b, hj), (b, hu), (path), (status), (host), (ja4), (user_agent)))

@@ -154,7 +154,7 @@ public sealed class HttpLogsBlock : TableBlock
     private readonly FixedColumn<ulong> _durationUs;
     private readonly FixedColumn<long> _connectionId;
     private readonly FixedColumn<uint> _keepAliveIndex;
-    private readonly StringColumn _userAgent;
+    private readonly LowCardinalityStringColumn _userAgent;
     private readonly ArrayColumn<LowCardinalityStringColumn> _headerNames;
     private readonly ArrayColumn<StringColumn> _headerValues;
     private readonly LowCardinalityStringColumn _headerSignature;
@@ -182,7 +182,7 @@ public sealed class HttpLogsBlock : TableBlock
         _durationUs = Block.Add("duration_us", new FixedColumn<ulong>("UInt64"));
         _connectionId = Block.Add("connection_id", new FixedColumn<long>("Int64"));
         _keepAliveIndex = Block.Add("keepalive_index", new FixedColumn<uint>("UInt32"));
-        _userAgent = Block.Add("user_agent", new StringColumn());
+        _userAgent = Block.Add("user_agent", new LowCardinalityStringColumn());
         _headerNames = Block.Add("header_names", new ArrayColumn<LowCardinalityStringColumn>(new()));
         _headerValues = Block.Add("header_values", new ArrayColumn<StringColumn>(new()));
         _headerSignature = Block.Add("header_signature", new LowCardinalityStringColumn());

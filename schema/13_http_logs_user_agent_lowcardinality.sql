@@ -1,0 +1,11 @@
+-- 13: http_logs.user_agent as LowCardinality(String). A site sees thousands of distinct
+-- User-Agents, not millions, so each part stores a dictionary and small indexes instead of every
+-- string: reading the column costs a fraction, a User-Agent search (substring match) runs once per
+-- distinct value instead of once per request, and grouping or hashing by User-Agent works on the
+-- indexes. A bot that sends a new User-Agent with every request still stores correctly (values
+-- beyond a part's dictionary size are written beside it), only without the saving.
+-- The type change rewrites the column of the existing parts in the background (a mutation); reads
+-- convert the parts not yet rewritten. Aggregate states built from it (uniqState) keep their
+-- String type: the engine strips LowCardinality from aggregate arguments.
+-- Rollback: ALTER TABLE ${database}.http_logs ${on_cluster} MODIFY COLUMN user_agent String CODEC(ZSTD(3))
+ALTER TABLE ${database}.http_logs ${on_cluster} MODIFY COLUMN user_agent LowCardinality(String) CODEC(ZSTD(3));
