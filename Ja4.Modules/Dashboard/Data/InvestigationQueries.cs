@@ -214,19 +214,33 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         var total = knownTotal ?? DashboardSql.L((await Store.RowsAsync($"""
             SELECT count() AS n FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
             """, p, cancellationToken).ConfigureAwait(false))[0], "n");
-        var rows = await Store.RowsAsync($"""
-            SELECT toUnixTimestamp64Micro(time) AS t, IPv6NumToString(client_ip) AS ip, client_port, toString(method) AS method,
-                   toString(host) AS host, path, query, status, user_agent, toString(match_status) AS match, toString(sni) AS sni,
-                   toString(tls_version) AS tls, arrayMap(a -> toString(a), alpn) AS alpn, toString(ja4) AS ja4, toString(ja3) AS ja3
-            FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
-            ORDER BY time DESC, client_port LIMIT {"{limit:UInt32}"} OFFSET {"{offset:UInt32}"}
-            """, p, cancellationToken).ConfigureAwait(false);
+        // Newest first: when the range's last hour alone holds the page (a busy block), that hour is all that is read
+        // (the table is sorted by hour first, so the older hours' rows are skipped, not filtered); every row of an
+        // earlier hour is older than any row of it, so a full page from it is the page of the whole range.
+        var newest = range.To - TimeSpan.FromHours(1);
+        IReadOnlyList<System.Text.Json.JsonElement>? rows = null;
+        if (newest > range.From)
+        {
+            var recent = new Dictionary<string, string>(p) { ["from"] = DashboardSql.Range(newest, range.To)["from"] };
+            rows = await RequestRowsAsync(recent, cancellationToken).ConfigureAwait(false);
+            rows = rows.Count == Math.Clamp(pageSize, 1, 500) ? rows : null;
+        }
+        rows ??= await RequestRowsAsync(p, cancellationToken).ConfigureAwait(false);
         return new RequestPage(total, rows.Select(r => new RequestWithHandshake(DashboardSql.Micro(r, "t"), DashboardSql.Ip(DashboardSql.S(r, "ip")),
             (int)DashboardSql.L(r, "client_port"), DashboardSql.S(r, "method"), DashboardSql.S(r, "host"), DashboardSql.S(r, "path"),
             DashboardSql.S(r, "query"), (int)DashboardSql.L(r, "status"), DashboardSql.S(r, "user_agent"), DashboardSql.S(r, "match"),
             DashboardSql.S(r, "sni"), DashboardSql.S(r, "tls"), DashboardSql.Strings(r, "alpn"), DashboardSql.S(r, "ja4"),
             DashboardSql.S(r, "ja3"))).ToList());
     }
+
+    private Task<IReadOnlyList<System.Text.Json.JsonElement>> RequestRowsAsync(Dictionary<string, string> p,
+        CancellationToken cancellationToken) => Store.RowsAsync($"""
+            SELECT toUnixTimestamp64Micro(time) AS t, IPv6NumToString(client_ip) AS ip, client_port, toString(method) AS method,
+                   toString(host) AS host, path, query, status, user_agent, toString(match_status) AS match, toString(sni) AS sni,
+                   toString(tls_version) AS tls, arrayMap(a -> toString(a), alpn) AS alpn, toString(ja4) AS ja4, toString(ja3) AS ja3
+            FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
+            ORDER BY time DESC, client_port LIMIT {"{limit:UInt32}"} OFFSET {"{offset:UInt32}"}
+            """, p, cancellationToken);
 
     /// <summary>The detector's verdicts on the address or block, newest first (at most <paramref name="limit"/>).</summary>
     public async Task<IReadOnlyList<Verdict>> IpVerdictsAsync(IpTarget target, TimeRange range, int limit = 200,

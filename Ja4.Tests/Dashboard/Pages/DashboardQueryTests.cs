@@ -127,6 +127,11 @@ public sealed class DashboardQueryTests(ChdbFixture chdb) : IAsyncLifetime
         Assert.Equal(["http/1.1"], page1.Rows[1].Alpn);
         var page2 = await _investigation.IpRequestsAsync(ip, _range, 2, 2);
         Assert.Equal([Base.AddMinutes(5)], page2.Rows.Select(r => r.Time));
+        // A page the range's last hour fills alone is read from that hour; the next one reaches back before it.
+        Assert.Equal([Base.AddMinutes(70)], (await _investigation.IpRequestsAsync(ip, _range, 0, 1)).Rows.Select(r => r.Time));
+        Assert.Equal([Base.AddMinutes(20)], (await _investigation.IpRequestsAsync(ip, _range, 1, 1)).Rows.Select(r => r.Time));
+        Assert.Equal([Base.AddMinutes(20), Base.AddMinutes(5)],
+            (await _investigation.IpRequestsAsync(ip, _range, 1, 5, knownTotal: 3)).Rows.Select(r => r.Time));
 
         var verdicts = await _investigation.IpVerdictsAsync(ip, _range);
         Assert.Equal([(Base.AddMinutes(90), "low", false), (Base.AddMinutes(50), "high", true)],
