@@ -19,6 +19,11 @@ internal static class StorageTestKit
     public static async Task MigrateAsync(IStoreExecutor store, StorageOptions options) =>
         await new MigrationRunner(store, options, Migration.LoadDirectory(SchemaDirectory)).MigrateAsync(CancellationToken.None);
 
+    /// <summary>Applies the migrations below <paramref name="version"/> only: a store as an earlier release left it.</summary>
+    public static async Task MigrateBelowAsync(IStoreExecutor store, StorageOptions options, int version) =>
+        await new MigrationRunner(store, options, Migration.LoadDirectory(SchemaDirectory).Where(m => m.Version < version).ToList())
+            .MigrateAsync(CancellationToken.None);
+
     /// <summary>Writes events through a real <see cref="StorageWriter"/> and waits until it has flushed them.</summary>
     public static async Task<Ja4Metrics> WriteAsync(IStoreExecutor store, StorageOptions options,
         IEnumerable<CorrelatedRequest>? requests = null, IEnumerable<TlsClientHello>? hellos = null, Ja4Metrics? metrics = null)
