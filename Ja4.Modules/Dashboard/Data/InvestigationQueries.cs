@@ -208,8 +208,9 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         CancellationToken cancellationToken = default, long? knownTotal = null)
     {
         var p = Params(target, range);
+        var limit = Math.Clamp(pageSize, 1, 500);
         p["offset"] = Math.Clamp(offset, 0, 1_000_000).ToString(CultureInfo.InvariantCulture);
-        p["limit"] = Math.Clamp(pageSize, 1, 500).ToString(CultureInfo.InvariantCulture);
+        p["limit"] = limit.ToString(CultureInfo.InvariantCulture);
         // The profile of the same address and range already counted them (knownTotal); otherwise count here.
         var total = knownTotal ?? DashboardSql.L((await Store.RowsAsync($"""
             SELECT count() AS n FROM {Store.T("http_logs")} WHERE {IpFilter} AND {DashboardSql.TimeFilter}
@@ -221,9 +222,9 @@ public sealed class InvestigationQueries(StorageQueries? queries, StorageOptions
         IReadOnlyList<System.Text.Json.JsonElement>? rows = null;
         if (newest > range.From)
         {
-            var recent = new Dictionary<string, string>(p) { ["from"] = DashboardSql.Range(newest, range.To)["from"] };
+            var recent = new Dictionary<string, string>(p) { ["from"] = DashboardSql.Micros(newest) };
             rows = await RequestRowsAsync(recent, cancellationToken).ConfigureAwait(false);
-            rows = rows.Count == Math.Clamp(pageSize, 1, 500) ? rows : null;
+            rows = rows.Count == limit ? rows : null;
         }
         rows ??= await RequestRowsAsync(p, cancellationToken).ConfigureAwait(false);
         return new RequestPage(total, rows.Select(r => new RequestWithHandshake(DashboardSql.Micro(r, "t"), DashboardSql.Ip(DashboardSql.S(r, "ip")),

@@ -295,7 +295,8 @@ internal static class DashboardSql
         ["to"] = Micros(to),
     };
 
-    private static string Micros(DateTimeOffset t) =>
+    /// <summary>A time as the <c>{from:Int64}</c>/<c>{to:Int64}</c> parameters take it: microseconds since the epoch.</summary>
+    public static string Micros(DateTimeOffset t) =>
         ((t.UtcTicks - DateTime.UnixEpoch.Ticks) / 10).ToString(CultureInfo.InvariantCulture);
 
     public static InvalidOperationException Unavailable() =>
