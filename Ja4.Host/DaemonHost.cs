@@ -71,6 +71,7 @@ public static class DaemonHost
         builder.WebHost.UseUrls(urls);
         var app = builder.Build();
         RuntimeGauges.Register(app.Services.GetRequiredService<Ja4Metrics>());
+        app.UseStoppingGate();
         app.MapGet("/metrics", (Ja4Metrics m) => Results.Text(m.RenderPrometheus(), "text/plain; version=0.0.4"));
         app.MapGet("/healthz", () => Results.Text("ok\n"));
         app.MapHealthChecks("/readyz", new Microsoft.AspNetCore.Diagnostics.HealthChecks.HealthCheckOptions
@@ -111,7 +112,9 @@ public static class DaemonHost
             .AddCorrelationModule(configuration)
             .AddStorageModule(configuration)
             .AddDetectionModule(configuration)
-            .AddDashboardModule(configuration);
+            .AddDashboardModule(configuration)
+            // Last, so that the host stops it first: it stops the modules' workers in data-flow order.
+            .AddHostedService<PipelineShutdown>();
 
     /// <summary>Dashboard URLs when the dashboard is on, else the operations URL (metrics, health).</summary>
     internal static string ListenUrls(IConfiguration configuration) =>

@@ -23,8 +23,10 @@ public sealed class CaptureStartException(string message, Exception? inner = nul
 /// metrics and in periodic logs. The device is opened at start-up, so that a missing permission
 /// or interface stops the daemon with one clear line.
 /// </summary>
-public sealed class CaptureWorker : BackgroundService
+public sealed class CaptureWorker : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Intake;
+
     /// <summary>How long pcap waits for packets before the loop checks for shutdown and timers.</summary>
     internal const int ReadTimeoutMs = 200;
 

@@ -17,8 +17,10 @@ namespace Ja4.Modules.Correlation;
 /// When its inputs complete, or on shutdown, it drains what is queued, sends the requests still
 /// waiting out unmatched, and completes its outlets.
 /// </summary>
-public sealed class CorrelationWorker : BackgroundService
+public sealed class CorrelationWorker : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Join;
+
     /// <summary>Events taken from one input before the others get a turn.</summary>
     private const int Batch = 1024;
 

@@ -51,8 +51,10 @@ public sealed class LiveFeed
 }
 
 /// <summary>Moves correlated requests from the LiveFeed edge into <see cref="LiveFeed"/>.</summary>
-internal sealed class LiveFeedWorker(EventPipeline pipeline, LiveFeed feed) : BackgroundService
+internal sealed class LiveFeedWorker(EventPipeline pipeline, LiveFeed feed) : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Consume;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reader = pipeline.Reader<CorrelatedRequest>(Edges.LiveFeed);

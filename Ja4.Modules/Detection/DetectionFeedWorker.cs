@@ -11,8 +11,10 @@ namespace Ja4.Modules.Detection;
 /// its oldest requests when full (<c>ja4_detection_buffer_dropped</c>). When the storage module
 /// is on, features come from the store and the channel does not exist.
 /// </summary>
-public sealed class DetectionFeedWorker(EventPipeline pipeline, DetectionEventBuffer buffer) : BackgroundService
+public sealed class DetectionFeedWorker(EventPipeline pipeline, DetectionEventBuffer buffer) : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Consume;
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var reader = pipeline.Reader<CorrelatedRequest>(Edges.DetectionFeed);

@@ -30,8 +30,10 @@ public sealed record DetectionRunSummary(DateTimeOffset At, TimeSpan Duration, s
 /// rules, campaigns; writes the scores and campaigns to the store, publishes the verdicts at or
 /// above the alert level as <see cref="Anomaly"/> events and refreshes the block list.
 /// </summary>
-public sealed class DetectionWorker : BackgroundService
+public sealed class DetectionWorker : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Consume;
+
     private readonly DetectionOptions _options;
     private readonly DetectionEngine _engine;
     private readonly DetectionEventBuffer _buffer;

@@ -26,8 +26,10 @@ namespace Ja4.Modules.HttpIngest;
 /// by its length.
 /// </remarks>
 [System.Runtime.Versioning.SupportedOSPlatform("linux")]
-internal sealed class ReqinSocketListener : BackgroundService
+internal sealed class ReqinSocketListener : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Intake;
+
     private readonly HttpIngestOptions _options;
     private readonly EventPipeline _pipeline;
     private readonly EventOutlet<HttpRequest> _outlet;
@@ -153,8 +155,11 @@ internal sealed class ReqinSocketListener : BackgroundService
         {
             _listener.Dispose();
             UnixSocketFile.Remove(_path);
-            // The reader drains what Apache already handed over, then closes every connection.
-            await _reader!.StopAsync().WaitAsync(cancellationToken).ConfigureAwait(false);
+            // The reader drains what Apache already handed over, then closes every connection:
+            // one last round over the connections after at most one poll() timeout (1 s), so it is
+            // awaited even past the host's deadline; skipping it would leave the edge open and the
+            // consumers waiting for records that are already here.
+            await _reader!.StopAsync().ConfigureAwait(false);
             _pipeline.Complete(ModuleNames.HttpIngest);
             HttpIngestLog.Stopped(_log, _path, _metrics.Records.Value, _metrics.InvalidTotal);
             _listener = null;

@@ -24,8 +24,10 @@ public interface IAlertSink : IDisposable
 /// anomalies are dropped and counted in <c>ja4_channel_dropped_total{channel="Anomalies"}</c> —
 /// and hands each anomaly to every enabled sink at once. With no sink enabled it only drains.
 /// </summary>
-public sealed class AlertWorker : BackgroundService
+public sealed class AlertWorker : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Deliver;
+
     private readonly EventPipeline _pipeline;
     private readonly IReadOnlyList<IAlertSink> _sinks;
     private readonly Dictionary<string, (Counter Sent, Counter Failed)> _counters = new(StringComparer.Ordinal);

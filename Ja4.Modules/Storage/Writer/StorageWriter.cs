@@ -1,3 +1,4 @@
+using Ja4.Modules.Core.Pipeline;
 using System.Threading.Channels;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
@@ -18,8 +19,10 @@ namespace Ja4.Modules.Storage.Writer;
 /// its channels: back-pressure, never unbounded memory. A row is acknowledged (counted in
 /// <c>ja4_storage_rows_durable_total</c>) once it is in the store or fsynced in the queue.
 /// </summary>
-public sealed class StorageWriter : BackgroundService
+public sealed class StorageWriter : BackgroundService, IPipelineStage
 {
+    public PipelineStage Stage => PipelineStage.Consume;
+
     private readonly IStoreExecutor _store;
     private readonly StorageOptions _options;
     private readonly ChannelReader<CorrelatedRequest>? _requests;
