@@ -35,19 +35,31 @@ public sealed class StorageContractTests(ChdbFixture fixture)
         {
             var runner = new MigrationRunner(store, o, Migration.LoadDirectory(SchemaDirectory));
             var before = await runner.StatusAsync(CancellationToken.None);
-            Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13), s => Assert.Equal(MigrationState.Pending, s.State));
+            Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13 or 15), s => Assert.Equal(MigrationState.Pending, s.State));
             // The cluster-only migrations (Distributed tables) do not apply to a single store.
             Assert.All(before.Where(s => s.Version is 8 or 10 or 12 or 14), s => Assert.Equal(MigrationState.NotApplicable, s.State));
 
             var applied = await runner.MigrateAsync(CancellationToken.None);
-            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 9, 11, 13], applied.Select(m => m.Version));
+            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15], applied.Select(m => m.Version));
             var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                 new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
             Assert.Equal(Tables, tables);
+            // Migration 15: vertical merges and 2 MiB merge blocks on the wide tables (the engine
+            // keeps them in the table's definition).
+            var engines = (await TextAsync(store, "SELECT name, engine_full FROM system.tables WHERE database = {db:String} " +
+                "AND name IN ('http_logs', 'tls_handshakes') ORDER BY name",
+                new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
+            Assert.Equal(2, engines.Length);
+            Assert.All(engines, wide =>
+            {
+                Assert.Contains("merge_max_block_size_bytes = 2097152", wide);
+                Assert.Contains("vertical_merge_algorithm_min_rows_to_activate = 1", wide);
+                Assert.Contains("vertical_merge_algorithm_min_columns_to_activate = 1", wide);
+            });
 
             var again = await runner.MigrateAsync(CancellationToken.None);
             Assert.Empty(again);
-            Assert.Equal(10, await CountAsync(store, o.Database + ".schema_migrations"));
+            Assert.Equal(11, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
             Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
         }
