@@ -39,7 +39,8 @@ public sealed class ShutdownTests(ChdbFixture chdb) : IAsyncLifetime
     public async Task Stopping_with_a_dashboard_open_drains_every_accepted_request_into_the_store()
     {
         var socketPath = Path.Combine(_dir, "reqin.sock");
-        await using var daemon = await DaemonInstance.StartAsync(new Dictionary<string, string?>
+        var settings = chdb.DaemonStorage(_database, _dir);
+        foreach (var (k, v) in new Dictionary<string, string?>
         {
             ["Modules:Dashboard:Enabled"] = "true",
             ["Modules:HttpIngest:Enabled"] = "true",
@@ -52,13 +53,11 @@ public sealed class ShutdownTests(ChdbFixture chdb) : IAsyncLifetime
             ["Modules:Correlation:Enabled"] = "true",
             ["Modules:Correlation:HandshakeWait"] = "00:05:00",
             ["Modules:Correlation:IdleTimeout"] = "00:10:00",
-            ["Modules:Storage:Enabled"] = "true",
-            ["Modules:Storage:DataPath"] = chdb.DataPath,
-            ["Modules:Storage:Database"] = _database,
-            ["Modules:Storage:SpillPath"] = Path.Combine(_dir, "spill"),
-            ["Modules:Storage:AdminSocketPath"] = Path.Combine(_dir, "admin.sock"),
-            ["Modules:Storage:AdminSocketGroup"] = "",
-        });
+        })
+        {
+            settings[k] = v;
+        }
+        await using var daemon = await DaemonInstance.StartAsync(settings);
         var errors = new List<string>();
         var page = await _browser.NewPageAsync(errors);
         await page.GotoAsync(daemon.BaseUrl + "/live");

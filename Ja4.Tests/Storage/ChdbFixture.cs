@@ -51,6 +51,21 @@ public sealed class ChdbFixture : IAsyncLifetime
         }
     }
 
+    /// <summary>
+    /// A daemon's storage keys for this engine: storage on, the fixture's data path, the database
+    /// <paramref name="database"/>, spill queue and admin socket under <paramref name="dir"/>.
+    /// </summary>
+    public Dictionary<string, string?> DaemonStorage(string database, string dir) => new()
+    {
+        ["Modules:Storage:Enabled"] = "true",
+        ["Modules:Storage:Engine"] = "Chdb",
+        ["Modules:Storage:DataPath"] = DataPath,
+        ["Modules:Storage:Database"] = database,
+        ["Modules:Storage:SpillPath"] = Path.Combine(dir, "spill"),
+        ["Modules:Storage:AdminSocketPath"] = Path.Combine(dir, "admin.sock"),
+        ["Modules:Storage:AdminSocketGroup"] = "",
+    };
+
     /// <summary>An executor for <paramref name="engine"/>; dispose it (the shared chDB one ignores disposal).</summary>
     public IStoreExecutor Open(string engine) => engine switch
     {

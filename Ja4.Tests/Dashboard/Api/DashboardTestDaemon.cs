@@ -56,13 +56,10 @@ internal sealed class DashboardTestDaemon : IAsyncDisposable
         if (chdb is not null)
         {
             database = "dash_" + Guid.NewGuid().ToString("N")[..12];
-            merged["Modules:Storage:Enabled"] = "true";
-            merged["Modules:Storage:Engine"] = "Chdb";
-            merged["Modules:Storage:DataPath"] = chdb.DataPath;
-            merged["Modules:Storage:Database"] = database;
-            merged["Modules:Storage:SpillPath"] = Path.Combine(tempDir, "spill");
-            merged["Modules:Storage:AdminSocketPath"] = Path.Combine(tempDir, "admin.sock");
-            merged["Modules:Storage:AdminSocketGroup"] = "";
+            foreach (var (k, v) in chdb.DaemonStorage(database, tempDir))
+            {
+                merged[k] = v;
+            }
         }
         foreach (var (k, v) in settings ?? new Dictionary<string, string?>())
         {

@@ -24,16 +24,9 @@ public sealed class PagesBrowserTests(ChdbFixture chdb) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await _browser.InitializeAsync();
-        _daemon = await DaemonInstance.StartAsync(new Dictionary<string, string?>
-        {
-            ["Modules:Dashboard:Enabled"] = "true",
-            ["Modules:Storage:Enabled"] = "true",
-            ["Modules:Storage:DataPath"] = chdb.DataPath,
-            ["Modules:Storage:Database"] = _database,
-            ["Modules:Storage:SpillPath"] = Path.Combine(_dir, "spill"),
-            ["Modules:Storage:AdminSocketPath"] = Path.Combine(_dir, "admin.sock"),
-            ["Modules:Storage:AdminSocketGroup"] = "",
-        });
+        var settings = chdb.DaemonStorage(_database, _dir);
+        settings["Modules:Dashboard:Enabled"] = "true";
+        _daemon = await DaemonInstance.StartAsync(settings);
         _store = chdb.Open("chdb");
         // Two hours that ended at the last full hour: inside "Last 24 hours", never in the future.
         var now = DateTimeOffset.UtcNow;
