@@ -157,8 +157,11 @@ internal sealed class IngestHarness : IAsyncDisposable
     public async ValueTask DisposeAsync() => await StopAsync();
 }
 
+/// <summary>The socket listener's <see cref="CapturingLogger{T}"/>.</summary>
+internal sealed class CapturingLogger : CapturingLogger<ReqinSocketListener>;
+
 /// <summary>An <see cref="ILogger{T}"/> that keeps what is logged.</summary>
-internal sealed class CapturingLogger : ILogger<ReqinSocketListener>
+internal class CapturingLogger<T> : ILogger<T>
 {
     private readonly List<(LogLevel Level, string Message)> _entries = [];
 
