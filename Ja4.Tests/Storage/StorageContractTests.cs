@@ -19,6 +19,21 @@ public sealed class StorageContractTests(ChdbFixture fixture)
 {
     public static IEnumerable<object[]> Engines() => ChdbFixture.Engines();
 
+    /// <summary>Runs <paramref name="body"/> on <paramref name="engine"/> in a database of its own, dropped afterwards.</summary>
+    private async Task InStoreAsync(string engine, string name, Func<IStoreExecutor, StorageOptions, Task> body)
+    {
+        await using var store = fixture.Open(engine);
+        var o = fixture.Options(engine, name);
+        try
+        {
+            await body(store, o);
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
+
     private static readonly string[] Tables =
     [
         "agg_host_ip_ja4_1h", "agg_host_ip_ja4_1h_mv", "agg_host_path_1h", "agg_host_path_1h_mv", "agg_traffic_1m", "agg_traffic_1m_mv", "http_logs", "known_fingerprints", "known_fingerprints_dict",
@@ -29,9 +44,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
     [MemberData(nameof(Engines))]
     public async Task Migrations_apply_from_empty_and_a_rerun_changes_nothing(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "mig");
-        try
+        await InStoreAsync(engine, "mig", async (store, o) =>
         {
             var runner = new MigrationRunner(store, o, Migration.LoadDirectory(SchemaDirectory));
             var before = await runner.StatusAsync(CancellationToken.None);
@@ -62,11 +75,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.Equal(11, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
             Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     [Theory]
@@ -100,9 +109,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
     [MemberData(nameof(Engines))]
     public async Task Every_field_of_a_correlated_request_and_a_handshake_round_trips(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "rt");
-        try
+        await InStoreAsync(engine, "rt", async (store, o) =>
         {
             await MigrateAsync(store, o);
             var v6 = StorageEvents.Request(7, StorageEvents.T0, clientIp: "2001:db8::42");
@@ -176,11 +183,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.Equal("t13d1516h2_1301,1302_0000,0017", h.GetProperty("ja4_ro").GetString());
             Assert.Equal("cd08e31494f9531f560d64c695473da9", h.GetProperty("ja3").GetString());
             Assert.Equal("771,4865-4866,0-23,29-23,0", h.GetProperty("ja3_full").GetString());
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     /// <summary>A deterministic mix: 3 hosts, 40 IPs, 4 JA4s, 5 hours, every status class and method.</summary>
@@ -206,11 +209,9 @@ public sealed class StorageContractTests(ChdbFixture fixture)
     [MemberData(nameof(Engines))]
     public async Task The_materialized_view_equals_a_group_by_over_http_logs(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "mv");
-        o.BatchSize = 700;
-        try
+        await InStoreAsync(engine, "mv", async (store, o) =>
         {
+            o.BatchSize = 700;
             await MigrateAsync(store, o);
             await WriteAsync(store, o, Mix(3000, StorageEvents.T0));
             var db = o.Database;
@@ -234,11 +235,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.True(direct.Split('\n').Length > 100, "the mix spreads over many groups");
             Assert.Equal("3000", await TextAsync(store, $"SELECT sum(requests) FROM {db}.agg_host_ip_ja4_1h"));
             Assert.Equal(await TrafficDirectAsync(store, db), await TrafficFromViewAsync(store, db));
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     private static Task<string> TrafficFromViewAsync(IStoreExecutor store, string db) => TextAsync(store, $"""
@@ -258,9 +255,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
     [MemberData(nameof(Engines))]
     public async Task The_per_minute_aggregates_take_in_the_requests_stored_before_their_migration(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "backfill");
-        try
+        await InStoreAsync(engine, "backfill", async (store, o) =>
         {
             await MigrateBelowAsync(store, o, 11);
             await WriteAsync(store, o, Mix(1200, StorageEvents.T0));
@@ -273,20 +268,14 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             await WriteAsync(store, o, Mix(300, StorageEvents.T0.AddHours(5)));
             Assert.Equal("1500", await TextAsync(store, $"SELECT sum(requests) FROM {db}.agg_traffic_1m"));
             Assert.Equal(await TrafficDirectAsync(store, db), await TrafficFromViewAsync(store, db));
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     [Theory]
     [MemberData(nameof(Engines))]
     public async Task User_agents_stored_before_the_low_cardinality_migration_read_the_same_after_it(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "lcua");
-        try
+        await InStoreAsync(engine, "lcua", async (store, o) =>
         {
             await MigrateBelowAsync(store, o, 13);
             var db = o.Database;
@@ -340,22 +329,16 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             spilled.Encode(body);
             await store.InsertAsync(db + ".http_logs", spilled.ColumnNames, "Native", body.Memory);
             Assert.Equal("1", await TextAsync(store, $"SELECT count() FROM {db}.http_logs WHERE user_agent = 'spilled-before-the-upgrade'"));
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     [Theory]
     [MemberData(nameof(Engines))]
     public async Task Retention_drops_expired_parts_and_follows_the_configuration(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "ttl");
-        o.Retention.HttpLogsDays = 3;
-        try
+        await InStoreAsync(engine, "ttl", async (store, o) =>
         {
+            o.Retention.HttpLogsDays = 3;
             await MigrateAsync(store, o);
             var now = DateTimeOffset.UtcNow;
             await WriteAsync(store, o, [StorageEvents.Request(1, now.AddDays(-10)), StorageEvents.Request(2, now.AddDays(-5))]);
@@ -370,20 +353,14 @@ public sealed class StorageContractTests(ChdbFixture fixture)
                 new Dictionary<string, string> { ["db"] = o.Database });
             Assert.Contains("toIntervalDay(9)", engineFull);
             Assert.Contains("ttl_only_drop_parts = 1", engineFull);
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     [Theory]
     [MemberData(nameof(Engines))]
     public async Task Scores_anomalies_and_known_fingerprints_are_written_and_read(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "ml");
-        try
+        await InStoreAsync(engine, "ml", async (store, o) =>
         {
             await MigrateAsync(store, o);
             var queries = new StorageQueries(store, o);
@@ -415,20 +392,14 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.Equal("Chrome", d.Application);
             Assert.Equal("browser", d.Category);
             Assert.Equal(1, d.Requests);
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     [Theory]
     [MemberData(nameof(Engines))]
     public async Task Queries_return_what_was_written(string engine)
     {
-        await using var store = fixture.Open(engine);
-        var o = fixture.Options(engine, "q");
-        try
+        await InStoreAsync(engine, "q", async (store, o) =>
         {
             await MigrateAsync(store, o);
             var t = StorageEvents.T0;
@@ -477,11 +448,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.Equal((5L, 1L), (d.Requests, d.UniqueIps));
             Assert.Equal("::ffff:10.1.1.1", Assert.Single(d.TopIps).Key);
             Assert.Null(d.Application);
-        }
-        finally
-        {
-            await DropAsync(store, o);
-        }
+        });
     }
 
     [Theory]
