@@ -60,7 +60,7 @@ public sealed class StorageCommandTests(ChdbFixture fixture) : IDisposable
             var run = await RunAsync("migrate", "--config", config);
             Assert.Equal(0, run.Code);
             Assert.Contains("applied 04_agg_host_ip_ja4_1h.sql", run.Out);
-            Assert.Contains("11 migration(s) applied", run.Out);
+            Assert.Contains("12 migration(s) applied", run.Out);
 
             var after = await RunAsync("migrate", "--status", "--config", config);
             Assert.Matches(@"6\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+06_known_fingerprints\.sql", after.Out);

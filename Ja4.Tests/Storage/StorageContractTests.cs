@@ -48,12 +48,12 @@ public sealed class StorageContractTests(ChdbFixture fixture)
         {
             var runner = new MigrationRunner(store, o, Migration.LoadDirectory(SchemaDirectory));
             var before = await runner.StatusAsync(CancellationToken.None);
-            Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13 or 15), s => Assert.Equal(MigrationState.Pending, s.State));
+            Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13 or 15 or 16), s => Assert.Equal(MigrationState.Pending, s.State));
             // The cluster-only migrations (Distributed tables) do not apply to a single store.
-            Assert.All(before.Where(s => s.Version is 8 or 10 or 12 or 14), s => Assert.Equal(MigrationState.NotApplicable, s.State));
+            Assert.All(before.Where(s => s.Version is 8 or 10 or 12 or 14 or 17), s => Assert.Equal(MigrationState.NotApplicable, s.State));
 
             var applied = await runner.MigrateAsync(CancellationToken.None);
-            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15], applied.Select(m => m.Version));
+            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16], applied.Select(m => m.Version));
             var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                 new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
             Assert.Equal(Tables, tables);
@@ -72,7 +72,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
 
             var again = await runner.MigrateAsync(CancellationToken.None);
             Assert.Empty(again);
-            Assert.Equal(11, await CountAsync(store, o.Database + ".schema_migrations"));
+            Assert.Equal(12, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
             Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
         });
@@ -219,7 +219,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
                 SELECT hour, host, client_ip, ja4, sum(requests), min(first_seen), max(last_seen), sum(bytes_sent), sum(duration_us),
                        sum(status_1xx), sum(status_2xx), sum(status_3xx), sum(status_4xx), sum(status_5xx),
                        sum(method_get), sum(method_post), sum(method_head), sum(method_other), sum(no_user_agent), sum(tls_matched),
-                       sum(keepalive_reused), uniqMerge(paths), uniqMerge(user_agents), uniqMerge(header_signatures), uniqMerge(client_ports)
+                       sum(keepalive_reused), uniqCombinedMerge(12)(distinct_paths), uniqCombinedMerge(12)(distinct_user_agents)
                 FROM {db}.agg_host_ip_ja4_1h GROUP BY hour, host, client_ip, ja4 ORDER BY hour, host, client_ip, ja4
                 """);
             var direct = await TextAsync(store, $"""
@@ -228,12 +228,14 @@ public sealed class StorageContractTests(ChdbFixture fixture)
                        countIf(status >= 400 AND status < 500), countIf(status >= 500 AND status < 600),
                        countIf(method = 'GET'), countIf(method = 'POST'), countIf(method = 'HEAD'), countIf(method NOT IN ('GET', 'POST', 'HEAD')),
                        countIf(user_agent = ''), countIf(match_status = 'matched'), countIf(keepalive_index > 0),
-                       uniqExact(path), uniqExact(user_agent), uniqExact(header_signature), uniqExact(client_port)
+                       uniqExact(path), uniqExact(user_agent)
                 FROM {db}.http_logs GROUP BY hour, host, client_ip, ja4 ORDER BY hour, host, client_ip, ja4
                 """);
             Assert.Equal(direct, fromView);
             Assert.True(direct.Split('\n').Length > 100, "the mix spreads over many groups");
             Assert.Equal("3000", await TextAsync(store, $"SELECT sum(requests) FROM {db}.agg_host_ip_ja4_1h"));
+            // Rows written since migration 16 leave the earlier uniq states empty.
+            Assert.Equal("0\t0", await TextAsync(store, $"SELECT uniqMerge(paths), uniqMerge(user_agents) FROM {db}.agg_host_ip_ja4_1h"));
             Assert.Equal(await TrafficDirectAsync(store, db), await TrafficFromViewAsync(store, db));
         });
     }
@@ -250,6 +252,71 @@ public sealed class StorageContractTests(ChdbFixture fixture)
                uniqExact(client_ip), uniqExactIf(ja4, ja4 != '')
         FROM {db}.http_logs GROUP BY m, host, ms, tls_version, a ORDER BY ALL
         """);
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task A_client_sending_every_request_with_a_new_path_and_user_agent_keeps_a_bounded_hourly_state(string engine)
+    {
+        await InStoreAsync(engine, "bounded", async (store, o) =>
+        {
+            o.BatchSize = 5000;
+            await MigrateAsync(store, o);
+            // One client, one host, one JA4, one hour: 20,000 requests, each with a path and a User-Agent of its own.
+            const int n = 20_000;
+            await WriteAsync(store, o, Enumerable.Range(0, n).Select(i =>
+                StorageEvents.Request(i, StorageEvents.T0.AddMilliseconds(i * 50), "203.0.113.77", path: $"/scan/{i}", userAgent: $"rotating-{i}")));
+            var db = o.Database;
+            await store.QueryAsync($"OPTIMIZE TABLE {db}.agg_host_ip_ja4_1h FINAL", null, "TabSeparated", CancellationToken.None);
+            Assert.Equal($"1\t{n}", await TextAsync(store, $"SELECT count(), sum(requests) FROM {db}.agg_host_ip_ja4_1h"));
+            // uniqCombined(12) ends as a HyperLogLog of 2^12 cells: standard error 1.04 / sqrt(4096) = 1.6 %; 5 % is three of them.
+            var q = new StorageQueries(store, o);
+            var hour = Assert.Single((await q.IpAsync(IPAddress.Parse("203.0.113.77"), StorageEvents.T0.AddHours(-1), StorageEvents.T0.AddHours(2))).Hours);
+            Assert.InRange(hour.UniquePaths, n * 0.95, n * 1.05);
+            Assert.InRange(hour.UniqueUserAgents, n * 0.95, n * 1.05);
+            // Each state is at most the sketch's 4,096 six-bit cells (3,072 bytes) and a small header, however many values it
+            // saw; a uniq state writes 4 bytes a value (80,000 bytes for these).
+            var sizes = (await TextAsync(store, $"SELECT length(toString(distinct_paths)), length(toString(distinct_user_agents)) FROM {db}.agg_host_ip_ja4_1h"))
+                .Split('\t').Select(v => int.Parse(v, CultureInfo.InvariantCulture)).ToList();
+            Assert.All(sizes, size => Assert.InRange(size, 3_072, 4_096));
+            Assert.InRange(int.Parse(await TextAsync(store, $"SELECT length(toString(uniqState(path))) FROM {db}.http_logs"), CultureInfo.InvariantCulture),
+                4 * n, 4 * n + 16);
+            // The per-IP projection carries the new states too, so the per-IP hours keep reading it.
+            Assert.Equal("distinct_paths\ndistinct_user_agents", await TextAsync(store, $"""
+                SELECT DISTINCT column FROM system.projection_parts_columns
+                WHERE database = '{db}' AND table = 'agg_host_ip_ja4_1h' AND active AND column LIKE 'distinct_%' ORDER BY column
+                """));
+        });
+    }
+
+    [Theory]
+    [MemberData(nameof(Engines))]
+    public async Task Distinct_paths_and_user_agents_written_before_the_bounded_states_still_read(string engine)
+    {
+        await InStoreAsync(engine, "bounded_upgrade", async (store, o) =>
+        {
+            await MigrateBelowAsync(store, o, 16);
+            var db = o.Database;
+            var h0 = new DateTimeOffset(2026, 11, 20, 8, 10, 0, TimeSpan.Zero);
+            var h1 = h0.AddHours(1);
+            var h2 = h0.AddHours(2);
+            CorrelatedRequest At(int seq, DateTimeOffset t, string path, string ua) => StorageEvents.Request(seq, t, "198.51.100.44", path: path, userAgent: ua);
+            // Before the upgrade: hour 0 with 3 paths and 2 User-Agents, and the start of hour 1 with 1 path and 1 User-Agent.
+            await WriteAsync(store, o, [At(1, h0, "/a", "ua-1"), At(2, h0.AddMinutes(1), "/b", "ua-2"), At(3, h0.AddMinutes(2), "/c", "ua-1"),
+                At(4, h1, "/d", "ua-1")]);
+            await MigrateAsync(store, o);
+            var columns = await TextAsync(store, $"SELECT name FROM system.columns WHERE database = '{db}' AND table = 'agg_host_ip_ja4_1h' " +
+                "AND name IN ('paths', 'user_agents', 'distinct_paths', 'distinct_user_agents', 'client_ports', 'header_signatures') ORDER BY name");
+            Assert.Equal("distinct_paths\ndistinct_user_agents\npaths\nuser_agents", columns);
+            // After it: the rest of hour 1 with 2 other paths and 3 User-Agents, and hour 2 with 4 paths and 1 User-Agent.
+            await WriteAsync(store, o, [At(5, h1.AddMinutes(30), "/e", "ua-1"), At(6, h1.AddMinutes(31), "/f", "ua-3"), At(7, h1.AddMinutes(32), "/e", "ua-4"),
+                At(8, h2, "/g", "ua-5"), At(9, h2.AddMinutes(1), "/h", "ua-5"), At(10, h2.AddMinutes(2), "/i", "ua-5"), At(11, h2.AddMinutes(3), "/j", "ua-5")]);
+            var hours = (await new StorageQueries(store, o).IpAsync(IPAddress.Parse("198.51.100.44"), h0.AddHours(-1), h2.AddHours(1))).Hours;
+            // Hour 0 from the earlier states, hour 2 from the new ones; hour 1, split by the upgrade, counts its larger half
+            // (paths 1 before, 2 after; User-Agents 1 before, 3 after).
+            Assert.Equal([(h0.Hour, 3L, 3L, 2L), (h1.Hour, 4L, 2L, 3L), (h2.Hour, 4L, 4L, 1L)],
+                hours.Select(h => (h.Hour.Hour, h.Requests, h.UniquePaths, h.UniqueUserAgents)));
+        });
+    }
 
     [Theory]
     [MemberData(nameof(Engines))]
@@ -305,7 +372,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             }
             await ExpectValuesAsync();
 
-            await MigrateAsync(store, o);
+            await MigrateBelowAsync(store, o, 16);
             Assert.Equal("LowCardinality(String)", await TextAsync(store, typeSql));
             Assert.Equal(listed, await TextAsync(store, listSql));
             await ExpectValuesAsync();

@@ -147,6 +147,16 @@ public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions 
         _ => throw new ArgumentOutOfRangeException(nameof(d)),
     };
 
+    /// <summary>
+    /// Distinct paths and User-Agents of <c>agg_host_ip_ja4_1h</c> rows: bounded <c>uniqCombined(12)</c> states
+    /// since migration 16, <c>uniq</c> states in the rows written before it (empty in the later ones). Per hour
+    /// this is exact but for the hour of the upgrade, which counts the larger of its two halves.
+    /// </summary>
+    internal const string DistinctPaths = "greatest(uniqMerge(paths), uniqCombinedMerge(12)(distinct_paths))";
+
+    /// <inheritdoc cref="DistinctPaths"/>
+    internal const string DistinctUserAgents = "greatest(uniqMerge(user_agents), uniqCombinedMerge(12)(distinct_user_agents))";
+
     /// <summary>One client IP: its hours (aggregates, via the by-IP projection) and latest requests.</summary>
     public async Task<IpDrilldown> IpAsync(IPAddress ip, DateTimeOffset from, DateTimeOffset to, int recent = 100,
         CancellationToken cancellationToken = default)
@@ -156,7 +166,7 @@ public sealed partial class StorageQueries(IStoreExecutor store, StorageOptions 
         p["limit"] = Math.Clamp(recent, 1, 10_000).ToString(CultureInfo.InvariantCulture);
         var hours = await RowsAsync($"""
             SELECT toUnixTimestamp(hour) AS h, toString(host) AS host, toString(ja4) AS ja4, sum(requests) AS requests,
-                   uniqMerge(paths) AS paths, uniqMerge(user_agents) AS uas, sum(status_4xx) AS s4, sum(status_5xx) AS s5,
+                   {DistinctPaths} AS paths, {DistinctUserAgents} AS uas, sum(status_4xx) AS s4, sum(status_5xx) AS s5,
                    sum(bytes_sent) AS bytes
             FROM {T("agg_host_ip_ja4_1h")} WHERE client_ip = {"{ip:IPv6}"} AND {HourFilter}
             GROUP BY hour, host, ja4 ORDER BY hour, host, ja4
