@@ -3,8 +3,9 @@
 # SOAK_SECONDS (default 600) at SOAK_RATE requests/s (default 5000): every request is a TLS
 # handshake on the wire and a mod_reqin_log record on the socket (ja4-bench soak). Prints RSS,
 # heap, GC collections per generation, drops and stored rows every SOAK_INTERVAL seconds
-# (default 10), then a verdict on growth after the warm-up (linear fit), and checks that SIGTERM
-# stops the daemon with exit code 0.
+# (default 10), then a verdict on growth after the warm-up (linear fit) and on the peak resident
+# size after the warm-up (the kernel's high-water mark, between samples too), and checks that
+# SIGTERM stops the daemon with exit code 0.
 # Usage: bench/soak.sh REPO_ROOT OUT_DIR   (as root: packet injection and capture on lo)
 set -euo pipefail
 root="$(cd "${1:-.}" && pwd)"
@@ -55,7 +56,7 @@ done
 
 status=0
 dotnet "$bench" soak --url "http://127.0.0.1:$ops" --socket "$out/run/reqin.sock" --port "$port" --iface lo \
-  --rate "$rate" --seconds "$seconds" --interval "$interval" | tee "$out/soak.txt" || status=$?
+  --rate "$rate" --seconds "$seconds" --interval "$interval" --pid "$pid" | tee "$out/soak.txt" || status=$?
 
 kill -TERM "$pid"
 code=0
