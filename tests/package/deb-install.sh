@@ -291,7 +291,7 @@ check "/metrics exposes the process gauges" grep -q "^ja4_process_resident_memor
 check "the GC's memory limit is half the machine's memory" bash -c '
   limit=$(sed -n "s/^ja4_dotnet_gc_memory_limit_bytes //p" "$1"); total=$(awk "/^MemTotal:/ {print \$2 * 1024}" /proc/meminfo)
   awk -v l="$limit" -v t="$total" "BEGIN { r = l / t; exit !(r > 0.45 && r < 0.55) }"' _ "$state/metrics.txt"
-# And its DOTNET_GCGen0MaxBudget caps the young generation at 16 MB.
+# And its DOTNET_GCGen0MaxBudget caps the young generation at 8 MB.
 check "the GC's young-generation budget is capped at 8 MB" grep -q "^ja4_dotnet_gc_gen0_max_budget_bytes 8388608$" "$state/metrics.txt"
 # And its DOTNET_GCConserveMemory=7.
 check "the GC conserves memory at level 7" grep -q "^ja4_dotnet_gc_conserve_memory 7$" "$state/metrics.txt"
