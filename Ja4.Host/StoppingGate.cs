@@ -28,12 +28,7 @@ internal static class StoppingGate
                 await context.Response.WriteAsync("ja4 is stopping\n").ConfigureAwait(false);
                 return;
             }
-            if (IsLongLived(context))
-            {
-                using var abort = stopping.Register(static c => ((HttpContext)c!).Abort(), context);
-                await next(context).ConfigureAwait(false);
-                return;
-            }
+            using var abort = IsLongLived(context) ? stopping.Register(static c => ((HttpContext)c!).Abort(), context) : default;
             await next(context).ConfigureAwait(false);
         });
     }

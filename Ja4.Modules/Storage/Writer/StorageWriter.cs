@@ -1,7 +1,7 @@
-using Ja4.Modules.Core.Pipeline;
 using System.Threading.Channels;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
+using Ja4.Modules.Core.Pipeline;
 using Ja4.Modules.Storage.Engines;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
