@@ -64,6 +64,8 @@ public static class DaemonHost
         builder.Services.AddSerilog((_, lc) => ConfigureLogging(lc, configuration));
 
         builder.Services.AddReadinessChecks(configuration);
+        builder.Services.AddOptions<OperationsOptions>().Bind(configuration.GetSection(OperationsOptions.Section)).ValidateOnStart();
+        builder.Services.AddHostedService<StartupCodeTrim>();
         builder.Services.AddJa4DataProtection(configuration);
         AddModules(builder.Services, configuration, replay: false);
 
@@ -106,6 +108,7 @@ public static class DaemonHost
 
     private static void AddModules(IServiceCollection services, IConfigurationRoot configuration, bool replay) =>
         services
+            .AddConfigurationKeysCheck(configuration)
             .AddJa4Pipeline(configuration, replay)
             .AddCaptureModule(configuration)
             .AddHttpIngestModule(configuration)

@@ -1,6 +1,7 @@
 using Ja4.Host;
 using Ja4.Modules.Capture;
 using Ja4.Modules.Core.Pipeline;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Options;
@@ -18,9 +19,9 @@ public sealed class ConfigurationTests
     }
 
     /// <summary>Starts and stops the host; returns the start-up problems (empty when it started).</summary>
-    internal static async Task<IReadOnlyList<string>> StartupProblems(IDictionary<string, string?> settings)
+    internal static async Task<IReadOnlyList<string>> StartupProblems(IDictionary<string, string?> settings, string fileJson = "{}")
     {
-        var path = WriteConfig("{}");
+        var path = WriteConfig(fileJson);
         try
         {
             var merged = new Dictionary<string, string?>(settings);
@@ -67,6 +68,92 @@ public sealed class ConfigurationTests
         Assert.Contains(problems, p => p.Contains("Modules:Capture:FlowIdleTimeout"));
         Assert.Contains(problems, p => p.Contains("Pipeline:Channels:Handshakes:Capacity"));
         Assert.Contains(problems, p => p.Contains("Pipeline:Channels:NoSuchEdge is not a channel"));
+    }
+
+    [Theory]
+    [InlineData("""{ "Modules": { "Capture": { "SnapLenght": 1500 } } }""",
+        "Modules:Capture:SnapLenght: not a setting (did you mean Modules:Capture:SnapLength?)")]
+    [InlineData("""{ "Modulse": { "Capture": { "Enabled": false, "Interface": "lo" } } }""",
+        "Modulse: not a setting (did you mean Modules?)")]
+    [InlineData("""{ "Modules": { "Storage": { "ClickHouse": { "ConectionString": "Host=db" } } } }""",
+        "Modules:Storage:ClickHouse:ConectionString: not a setting (did you mean Modules:Storage:ClickHouse:ConnectionString?)")]
+    [InlineData("""{ "IpFilter": { "Allow": { "office": "10.0.0.0/8" } } }""",
+        "IpFilter:Allow:office: not a setting (IpFilter:Allow is a list: its entries are numbered from 0)")]
+    [InlineData("""{ "Operations": { "Urls": { "Main": "http://127.0.0.1:0" } } }""",
+        "Operations:Urls:Main: not a setting (Operations:Urls takes a single value)")]
+    [InlineData("""{ "Logging": { "Consle": { "Format": "none" } } }""",
+        "Logging:Consle: not a setting (did you mean Logging:Console?)")]
+    [InlineData("""{ "Modules": { "Capture": { "Completely": "wrong" } } }""",
+        "Modules:Capture:Completely: not a setting (known under Modules:Capture: Enabled, Interface, Filter, SnapLength, BufferSizeMb, Promiscuous, MaxFlows, MaxHelloBytes, FlowIdleTimeout, MaxTrackedConnections, ConnectionIdleTimeout, Quic, StatsInterval)")]
+    public async Task Misspelt_key_in_the_file_stops_start_up_with_one_line(string fileJson, string expected)
+    {
+        // Each module is off (its options are not even bound), yet the key is reported: the binder alone would ignore it.
+        var problems = await StartupProblems(new Dictionary<string, string?>(), fileJson);
+        Assert.Equal([expected], problems);
+    }
+
+    [Fact]
+    public async Task Bad_value_stops_start_up_with_one_line_naming_the_key()
+    {
+        var problems = await StartupProblems(new Dictionary<string, string?>(),
+            """{ "Modules": { "Capture": { "Enabled": true, "Interface": "lo", "SnapLength": "large" } } }""");
+        var line = Assert.Single(problems);
+        Assert.Contains("'Modules:Capture:SnapLength'", line);
+        Assert.DoesNotContain('\n', line);
+    }
+
+    [Fact]
+    public void Open_ended_sections_and_lists_take_their_own_keys()
+    {
+        var path = WriteConfig("""
+            {
+              "Pipeline": { "Channels": { "Handshakes": { "Capacity": 1024, "FullMode": "Drop" } } },
+              "IpFilter": { "Allow": [ "10.0.0.0/8", "192.0.2.1" ], "Deny": [] },
+              "Logging": { "Serilog": { "MinimumLevel": { "Override": { "Ja4.Modules.Capture": "Debug" } },
+                                        "WriteTo": [ { "Name": "Console" } ] } },
+              "Modules": {
+                "Detection": { "RuleWeights": { "any_rule_name": 2.5 } },
+                "Dashboard": { "Accounts": [ { "Name": "soc", "PasswordHash": "x" } ] }
+              }
+            }
+            """);
+        try
+        {
+            Assert.Empty(ConfigurationKeys.Unknown(DaemonHost.LoadConfiguration(path)));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Environment_variables_are_checked_only_under_the_daemons_sections()
+    {
+        // A prefix of this test's own, so that no other test's host sees these variables.
+        var prefix = $"JA4T{Guid.NewGuid():N}_";
+        Environment.SetEnvironmentVariable(prefix + "Modules__Storage__BatchSzie", "1000");
+        Environment.SetEnvironmentVariable(prefix + "CHDB_LIBRARY", "/opt/libchdb.so");
+        try
+        {
+            var config = new ConfigurationBuilder().AddEnvironmentVariables(prefix).Build();
+            Assert.Equal(["Modules:Storage:BatchSzie: not a setting (did you mean Modules:Storage:BatchSize?)"],
+                ConfigurationKeys.Unknown(config));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable(prefix + "Modules__Storage__BatchSzie", null);
+            Environment.SetEnvironmentVariable(prefix + "CHDB_LIBRARY", null);
+        }
+    }
+
+    [Theory]
+    [InlineData("appsettings.json")]
+    [InlineData("packaging/etc/installed-overrides.json")]
+    public void Shipped_configuration_names_only_real_settings(string file)
+    {
+        var config = new ConfigurationBuilder().AddJsonFile(Path.Combine(TestSupport.Corpus.RepositoryRoot, file)).Build();
+        Assert.Empty(ConfigurationKeys.Unknown(config));
     }
 
     [Fact]
