@@ -21,8 +21,14 @@ free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("12
 port=$(free_port)
 ops=$(free_port)
 
-daemon="$root/build/ja4"
-dotnet publish "$root/Ja4.Host/Ja4.Host.csproj" -c Release -o "$root/build" --nologo -v quiet -p:UseAppHost=true >&2
+# The executable the packages install (self-contained single file, scripts/publish.sh); SOAK_DAEMON_DIR runs
+# another published directory instead (e.g. a build to compare with).
+if [ -n "${SOAK_DAEMON_DIR:-}" ]; then
+  daemon="$SOAK_DAEMON_DIR/ja4"
+else
+  daemon="$root/build/shipped/ja4"
+  "$root/scripts/publish.sh" "$root/build/shipped" >&2
+fi
 dotnet build "$root/bench/Ja4.Bench/Ja4.Bench.csproj" -c Release --nologo -v quiet >&2
 bench="$root/bench/Ja4.Bench/bin/Release/net10.0/Ja4.Bench.dll"
 

@@ -22,9 +22,7 @@ command -v jq >/dev/null || { echo "package: missing jq (apt-get install -y jq)"
 rm -rf "$work"
 mkdir -p "$work/publish" "$out"
 echo "publishing self-contained executable..." >&2
-dotnet publish Ja4.Host/Ja4.Host.csproj -c Release -r linux-x64 --self-contained \
-  -p:PublishSingleFile=true -p:IncludeNativeLibrariesForSelfExtract=true \
-  -p:EnableCompressionInSingleFile=true -p:DebugType=none -o "$work/publish" --nologo -v quiet
+scripts/publish.sh "$work/publish"
 
 # stage <root> <apache layout: deb|rpm>
 stage() {

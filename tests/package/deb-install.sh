@@ -155,6 +155,9 @@ check "/etc/ja4/appsettings.json is root:ja4 0640" bash -c '[ "$(stat -c %U:%G:%
 check "/var/lib/ja4 is ja4:ja4 0750" bash -c '[ "$(stat -c %U:%G:%a /var/lib/ja4)" = ja4:ja4:750 ]'
 check "the installed executable runs (no .NET on the path needed)" bash -c 'env -i PATH=/usr/bin:/bin /usr/bin/ja4 version | grep -q "'"$version"'"'
 check "the unit file is installed" test -f "$unit"
+# The single-file executable maps its assemblies (uncompressed) and carries no native library to extract:
+# libchdb.so is the one beside it, not a second copy inside it.
+check "the executable does not carry libchdb.so" bash -c '[ "$(stat -c %s /usr/lib/ja4/ja4)" -lt "$(stat -c %s /usr/lib/ja4/libchdb.so)" ]'
 if command -v systemd-analyze >/dev/null; then
   check "systemd-analyze verify accepts the unit" systemd-analyze verify "$unit"
 fi
@@ -295,6 +298,11 @@ check "the GC's memory limit is half the machine's memory" bash -c '
 check "the GC's young-generation budget is capped at 8 MB" grep -q "^ja4_dotnet_gc_gen0_max_budget_bytes 8388608$" "$state/metrics.txt"
 # And its DOTNET_GCConserveMemory=7.
 check "the GC conserves memory at level 7" grep -q "^ja4_dotnet_gc_conserve_memory 7$" "$state/metrics.txt"
+check "nothing was extracted from the executable at start (no .net under the service's home)" test ! -e /var/lib/ja4/.net
+# Uncompressed, each assembly is mapped from the executable (hundreds of mappings); compressed, they would be
+# decompressed into anonymous memory and the executable mapped only as the host's few segments.
+check "the assemblies are mapped from the executable, not decompressed into memory" \
+  bash -c '[ "$(grep -c " /usr/lib/ja4/ja4$" /proc/'"$pid"'/maps)" -gt 50 ]'
 
 say "stop"
 stop_and_check
