@@ -1,6 +1,6 @@
-using System.IO.MemoryMappedFiles;
 using Ja4.Host;
 using Ja4.Modules.Core.Memory;
+using Ja4.Tests.TestSupport;
 using Microsoft.Extensions.Hosting.Internal;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -8,6 +8,11 @@ using Microsoft.Extensions.Time.Testing;
 namespace Ja4.Tests.Host;
 
 /// <summary>The trim of start-up code a minute after start: when it runs, and which mappings it takes.</summary>
+/// <remarks>
+/// In the engine's collection: the trim takes every file mapping of the process, so it must not run while
+/// <see cref="Ja4.Tests.Storage.EngineCodeTrimTests"/> measures the pages of a file of its own.
+/// </remarks>
+[Collection("chdb")]
 public sealed class StartupCodeTrimTests
 {
     private static (StartupCodeTrim Service, ApplicationLifetime Lifetime, FakeTimeProvider Clock) Create(bool enabled)
@@ -88,34 +93,16 @@ public sealed class StartupCodeTrimTests
     public void Pages_of_a_file_read_once_leave_memory()
     {
         // A 16 MiB file mapped read-only and read through, as start-up reads assemblies it will not run again.
-        var name = $"ja4-startup-trim-{Environment.ProcessId}-{Guid.NewGuid():N}.bin";
-        var path = Path.Combine(Path.GetTempPath(), name);
         const int size = 16 << 20;
-        var data = new byte[size];
-        Random.Shared.NextBytes(data);
-        File.WriteAllBytes(path, data);
-        try
-        {
-            using var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            using var view = file.CreateViewAccessor(0, size, MemoryMappedFileAccess.Read);
-            long sum = 0;
-            for (var i = 0; i < size; i += 4096)
-            {
-                sum += view.ReadByte(i);
-            }
-            Assert.Equal(data.Where((_, i) => i % 4096 == 0).Sum(b => (long)b), sum);
-            var before = CodePages.ResidentBytes(p => CodePages.IsFile(p, name));
-            Assert.True(before >= size * 9L / 10, $"resident before: {before >> 20} MiB");
+        using var mapped = new ReadMappedFile("ja4-startup-trim", size);
+        Assert.Equal(mapped.ExpectedSum, mapped.ReadSum);
+        var before = CodePages.ResidentBytes(p => CodePages.IsFile(p, mapped.Name));
+        Assert.True(before >= size * 9L / 10, $"resident before: {before >> 20} MiB");
 
-            StartupCodeTrim.Trim();
+        StartupCodeTrim.Trim();
 
-            var after = CodePages.ResidentBytes(p => CodePages.IsFile(p, name));
-            Assert.True(after <= before / 4, $"resident {before >> 20} MiB -> {after >> 20} MiB");
-            Assert.Equal(data[size / 2], view.ReadByte(size / 2));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var after = CodePages.ResidentBytes(p => CodePages.IsFile(p, mapped.Name));
+        Assert.True(after <= before / 4, $"resident {before >> 20} MiB -> {after >> 20} MiB");
+        Assert.Equal(mapped.Data[size / 2], mapped.View.ReadByte(size / 2));
     }
 }

@@ -1,6 +1,6 @@
-using System.IO.MemoryMappedFiles;
 using System.Runtime.InteropServices;
 using Ja4.Modules.Storage.Engines;
+using Ja4.Tests.TestSupport;
 
 namespace Ja4.Tests.Storage;
 
@@ -24,38 +24,16 @@ public sealed class EngineCodeTrimTests(ChdbFixture fixture)
     public void Pages_read_once_leave_memory_when_this_process_alone_maps_them()
     {
         // A 32 MiB file mapped read-only and read through, as the engine's initialisers read its code.
-        var name = $"ja4-trim-{Environment.ProcessId}-{Guid.NewGuid():N}.bin";
-        var path = Path.Combine(Path.GetTempPath(), name);
         const int size = 32 << 20;
-        var data = new byte[size];
-        Random.Shared.NextBytes(data);
-        using (var stream = new FileStream(path, FileMode.CreateNew))
-        {
-            stream.Write(data);
-            stream.Flush(flushToDisk: true);
-        }
-        try
-        {
-            using var file = MemoryMappedFile.CreateFromFile(path, FileMode.Open, null, 0, MemoryMappedFileAccess.Read);
-            using var view = file.CreateViewAccessor(0, size, MemoryMappedFileAccess.Read);
-            long sum = 0;
-            for (var i = 0; i < size; i += 4096)
-            {
-                sum += view.ReadByte(i);
-            }
-            Assert.Equal(data.Where((_, i) => i % 4096 == 0).Sum(b => (long)b), sum);
-            Assert.Single(EngineCodeTrim.ReadOnlyMappings(name));
+        using var mapped = new ReadMappedFile("ja4-trim", size);
+        Assert.Equal(mapped.ExpectedSum, mapped.ReadSum);
+        Assert.Single(EngineCodeTrim.ReadOnlyMappings(mapped.Name));
 
-            var (before, after) = EngineCodeTrim.Trim(name);
-            Assert.True(before >= size * 9L / 10, $"resident before: {before >> 20} MiB");
-            Assert.True(after <= before / 4, $"resident {before >> 20} MiB -> {after >> 20} MiB");
-            // Read again, the same bytes come back from the file.
-            Assert.Equal(data[size - 1], view.ReadByte(size - 1));
-        }
-        finally
-        {
-            File.Delete(path);
-        }
+        var (before, after) = EngineCodeTrim.Trim(mapped.Name);
+        Assert.True(before >= size * 9L / 10, $"resident before: {before >> 20} MiB");
+        Assert.True(after <= before / 4, $"resident {before >> 20} MiB -> {after >> 20} MiB");
+        // Read again, the same bytes come back from the file.
+        Assert.Equal(mapped.Data[size - 1], mapped.View.ReadByte(size - 1));
     }
 
     [Fact]
