@@ -149,7 +149,9 @@ public static class ConfigurationKeys
         return null;
     }
 
-    private static string Path(string[] segments, int count) => string.Join(ConfigurationPath.KeyDelimiter, segments, 0, count);
+    /// <summary>The first <paramref name="count"/> segments as a key; a segment longer than 64 characters is cut (keys come from files and the environment).</summary>
+    private static string Path(string[] segments, int count) =>
+        string.Join(ConfigurationPath.KeyDelimiter, segments.Take(count).Select(x => x.Length <= 64 ? x : x[..64] + "…"));
 
     private static PropertyInfo? FindProperty(Type type, string name) =>
         Settable(type).FirstOrDefault(p => p.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
@@ -191,6 +193,10 @@ public static class ConfigurationKeys
         var bestDistance = 3;
         foreach (var k in known)
         {
+            if (Math.Abs(k.Length - name.Length) >= bestDistance)
+            {
+                continue; // at least that many insertions or deletions: no closer (and no table for a huge key)
+            }
             var d = Distance(name.ToLowerInvariant(), k.ToLowerInvariant());
             if (d < bestDistance)
             {

@@ -93,6 +93,18 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public void A_huge_key_is_reported_cut_short()
+    {
+        var config = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["Modules:Capture:" + new string('x', 100_000)] = "1",
+        }).Build();
+        var line = Assert.Single(ConfigurationKeys.Unknown(config));
+        Assert.Equal($"Modules:Capture:{new string('x', 64)}…: not a setting (known under Modules:Capture: ", line[..(16 + 64 + 1 + 46)]);
+        Assert.True(line.Length < 400, $"{line.Length} characters");
+    }
+
+    [Fact]
     public async Task Bad_value_stops_start_up_with_one_line_naming_the_key()
     {
         var problems = await StartupProblems(new Dictionary<string, string?>(),
