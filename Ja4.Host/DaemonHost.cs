@@ -123,7 +123,7 @@ public static class DaemonHost
     internal static string ListenUrls(IConfiguration configuration) =>
         ModuleNames.IsEnabled(configuration, ModuleNames.Dashboard)
             ? configuration["Modules:Dashboard:Urls"] ?? "http://127.0.0.1:8080"
-            : configuration["Operations:Urls"] ?? "http://127.0.0.1:9480";
+            : configuration["Operations:Urls"] ?? OperationsOptions.DefaultUrls;
 
     internal static void ConfigureLogging(LoggerConfiguration lc, IConfiguration configuration)
     {

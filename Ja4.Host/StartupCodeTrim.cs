@@ -63,7 +63,9 @@ public sealed class OperationsOptions
     public const string Section = "Operations";
 
     /// <summary>Where <c>/metrics</c>, <c>/healthz</c> and <c>/readyz</c> listen when the dashboard is off. Default: <c>http://127.0.0.1:9480</c>.</summary>
-    public string Urls { get; set; } = "http://127.0.0.1:9480";
+    public string Urls { get; set; } = DefaultUrls;
+
+    public const string DefaultUrls = "http://127.0.0.1:9480";
 
     /// <summary>A minute after start-up, hand back the code pages only the start-up read (<see cref="StartupCodeTrim"/>). Default: true.</summary>
     public bool TrimStartupCode { get; set; } = true;

@@ -115,6 +115,14 @@ public sealed class ConfigurationTests
     }
 
     [Fact]
+    public async Task Bad_value_in_the_operations_section_stops_start_up_naming_the_key()
+    {
+        var problems = await StartupProblems(new Dictionary<string, string?> { ["Operations:TrimStartupCode"] = "sometimes" });
+        var line = Assert.Single(problems);
+        Assert.Contains("'Operations:TrimStartupCode'", line);
+    }
+
+    [Fact]
     public void Open_ended_sections_and_lists_take_their_own_keys()
     {
         var path = WriteConfig("""

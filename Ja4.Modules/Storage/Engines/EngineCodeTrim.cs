@@ -26,8 +26,4 @@ public static class EngineCodeTrim
     /// <summary>Address ranges of the read-only mappings of <paramref name="fileName"/> (from /proc/self/maps).</summary>
     internal static IEnumerable<(long Start, long End)> ReadOnlyMappings(string fileName) =>
         CodePages.ReadOnlyMappings(path => CodePages.IsFile(path, fileName));
-
-    /// <summary>Resident bytes of every mapping of <paramref name="fileName"/> (Rss lines of /proc/self/smaps).</summary>
-    public static long ResidentBytes(string fileName = ChdbNative.FileName) =>
-        CodePages.ResidentBytes(path => CodePages.IsFile(path, fileName));
 }
