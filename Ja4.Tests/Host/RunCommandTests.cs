@@ -9,7 +9,8 @@ namespace Ja4.Tests.Host;
 [Collection(ConsoleCollection.Name)]
 public sealed class RunCommandTests
 {
-    // Every module off and every listener on a free port, so that nothing but the configuration can stop the start.
+    // Capture and the dashboard off and the operations listener on a free port, so that nothing but the configuration
+    // can stop the start.
     private const string Quiet = """
         "Logging": { "Console": { "Format": "none" } },
         "Operations": { "Urls": "http://127.0.0.1:0"OPERATIONS },
