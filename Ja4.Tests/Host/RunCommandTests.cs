@@ -9,27 +9,29 @@ namespace Ja4.Tests.Host;
 [Collection(ConsoleCollection.Name)]
 public sealed class RunCommandTests
 {
-    // Capture and the dashboard off and the operations listener on a free port, so that nothing but the configuration
-    // can stop the start.
-    private const string Quiet = """
-        "Logging": { "Console": { "Format": "none" } },
-        "Operations": { "Urls": "http://127.0.0.1:0"OPERATIONS },
-        "DataProtection": { "KeysPath": "KEYS" }
-        """;
-
     [Theory]
-    [InlineData("""{ QUIET, "Modules": { "Capture": { "Enabled": false, "SnapLenght": 1500 }, "Dashboard": { "Enabled": false } } }""",
-        "", "ja4 run: Modules:Capture:SnapLenght: not a setting (did you mean Modules:Capture:SnapLength?)")]
-    [InlineData("""{ QUIET, "Modules": { "Capture": { "Enabled": false }, "Dashboard": { "Enabled": false } } }""",
-        """, "TrimStartupCode": "sometimes" """, "'Operations:TrimStartupCode'")]
-    public async Task A_bad_configuration_stops_ja4_run_with_one_line_on_standard_error(string json, string operations, string expected)
+    [InlineData("""
+        "SnapLenght": 1500
+        """, "", "ja4 run: Modules:Capture:SnapLenght: not a setting (did you mean Modules:Capture:SnapLength?)")]
+    [InlineData("", """
+        "TrimStartupCode": "sometimes"
+        """, "'Operations:TrimStartupCode'")]
+    public async Task A_bad_configuration_stops_ja4_run_with_one_line_on_standard_error(string capture, string operations, string expected)
     {
         var dir = Directory.CreateTempSubdirectory("ja4-run-").FullName;
         try
         {
             var config = Path.Combine(dir, "appsettings.json");
-            var quiet = Quiet.Replace("KEYS", Path.Combine(dir, "keys")).Replace("OPERATIONS", operations);
-            await File.WriteAllTextAsync(config, json.Replace("QUIET", quiet));
+            // Capture and the dashboard off and the operations listener on a free port, so that nothing but the
+            // configuration can stop the start.
+            await File.WriteAllTextAsync(config, $$"""
+                {
+                  "Logging": { "Console": { "Format": "none" } },
+                  "Operations": { "Urls": "http://127.0.0.1:0"{{Comma(operations)}} },
+                  "DataProtection": { "KeysPath": "{{Path.Combine(dir, "keys")}}" },
+                  "Modules": { "Capture": { "Enabled": false{{Comma(capture)}} }, "Dashboard": { "Enabled": false } }
+                }
+                """);
             // A configuration that wrongly starts would leave ja4 run waiting for a signal: bounded, so the test fails instead.
             var (code, stdout, stderr) = await ConsoleCapture.RunAsync(() => Cli.RunAsync(["run", "--config", config]))
                 .WaitAsync(TimeSpan.FromMinutes(1));
@@ -44,4 +46,6 @@ public sealed class RunCommandTests
             Directory.Delete(dir, recursive: true);
         }
     }
+
+    private static string Comma(string members) => members.Length == 0 ? "" : ", " + members;
 }
