@@ -5,7 +5,8 @@
 # heap, GC collections per generation, drops and stored rows every SOAK_INTERVAL seconds
 # (default 10), then a verdict on growth after the warm-up (linear fit) and on the peak resident
 # size after the warm-up (the kernel's high-water mark, between samples too), and checks that
-# SIGTERM stops the daemon with exit code 0.
+# SIGTERM stops the daemon with exit code 0. The daemon runs under a memory limit (SOAK_MEMORY_LIMIT_MB,
+# below) and must not be killed for memory.
 # Usage: bench/soak.sh REPO_ROOT OUT_DIR   (as root: packet injection and capture on lo)
 set -euo pipefail
 root="$(cd "${1:-.}" && pwd)"
@@ -48,11 +49,41 @@ jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
 # SOAK_DAEMON_ENV adds variables for an experiment (e.g. "JE_MALLOC_CONF=background_thread:true").
 unit_env=$(sed -n 's/^Environment=//p' "$root/packaging/systemd/ja4.service")
 [ -n "$unit_env" ] || { echo "soak: no Environment= line in packaging/systemd/ja4.service" >&2; exit 1; }
+# The daemon runs under a hard memory limit of SOAK_MEMORY_LIMIT_MB (default 400, the issue's target; 0 for
+# none), as a unit's MemoryMax= would confine it: a memory cgroup of its own (cgroup v1 memory.limit_in_bytes or
+# v2 memory.max) that it enters before it starts. The limit counts what the kernel charges the daemon: its
+# anonymous memory and the file pages it maps, reads and writes. Left unconfined, the kernel keeps clean file
+# pages (the engine's and the runtime's code) resident for as long as nothing else needs the memory, so the
+# resident size then overstates what the daemon needs; under the limit those pages are reclaimed first, and
+# the daemon is killed (the soak fails) if that is not enough. Where no memory cgroup can be created, the
+# default runs unconfined and says so.
+memory_limit="${SOAK_MEMORY_LIMIT_MB:-400}"
+cgroup=""
+if [ "$memory_limit" != 0 ]; then
+  limit=$((memory_limit * 1024 * 1024))
+  v1=$(sed -n 's/^[0-9]*:memory:\(.*\)$/\1/p' /proc/self/cgroup)
+  v2=$(sed -n 's/^0::\(.*\)$/\1/p' /proc/self/cgroup)
+  if [ -n "$v1" ] && [ -w "/sys/fs/cgroup/memory${v1%/}" ]; then
+    cgroup="/sys/fs/cgroup/memory${v1%/}/ja4-soak-$$"
+    mkdir "$cgroup" && echo "$limit" > "$cgroup/memory.limit_in_bytes"
+  elif [ -n "$v2" ] && [ -w "/sys/fs/cgroup${v2%/}" ] \
+      && grep -qw memory "/sys/fs/cgroup${v2%/}/cgroup.subtree_control" 2>/dev/null; then
+    cgroup="/sys/fs/cgroup${v2%/}/ja4-soak-$$"
+    mkdir "$cgroup" && echo "$limit" > "$cgroup/memory.max"
+  elif [ -n "${SOAK_MEMORY_LIMIT_MB:-}" ]; then
+    echo "soak: SOAK_MEMORY_LIMIT_MB needs a memory cgroup this shell may create (cgroup v1 memory, or v2 with memory delegated)" >&2
+    exit 1
+  else
+    echo "soak: no memory cgroup can be created here: the daemon runs without a memory limit" >&2
+    memory_limit=0
+  fi
+fi
 # shellcheck disable=SC2086  # the unit's line is a list of NAME=value words
-env $unit_env ${SOAK_DAEMON_ENV:-} "$daemon" run --config "$out/appsettings.json" \
+CGROUP="$cgroup" sh -c '[ -z "$CGROUP" ] || echo $$ > "$CGROUP/cgroup.procs"; exec "$@"' ja4 \
+  env $unit_env ${SOAK_DAEMON_ENV:-} "$daemon" run --config "$out/appsettings.json" \
   >"$out/daemon.out" 2>"$out/daemon.err" &
 pid=$!
-cleanup() { kill -KILL "$pid" 2>/dev/null || true; }
+cleanup() { kill -KILL "$pid" 2>/dev/null || true; sleep 0.5; [ -z "$cgroup" ] || rmdir "$cgroup" 2>/dev/null || true; }
 trap cleanup EXIT
 for _ in $(seq 1 240); do
   curl -sf "http://127.0.0.1:$ops/readyz" >/dev/null && break
@@ -64,10 +95,27 @@ status=0
 dotnet "$bench" soak --url "http://127.0.0.1:$ops" --socket "$out/run/reqin.sock" --port "$port" --iface lo \
   --rate "$rate" --seconds "$seconds" --interval "$interval" --pid "$pid" | tee "$out/soak.txt" || status=$?
 
-kill -TERM "$pid"
+kill -TERM "$pid" 2>/dev/null || true
 code=0
 wait "$pid" || code=$?
 trap - EXIT
+if [ -n "$cgroup" ]; then
+  if [ -f "$cgroup/memory.limit_in_bytes" ]; then
+    charged=$(( $(cat "$cgroup/memory.max_usage_in_bytes") / 1048576 ))
+    kills=$(sed -n 's/^oom_kill //p' "$cgroup/memory.oom_control")
+  else
+    charged=$(( $(cat "$cgroup/memory.peak" 2>/dev/null || echo 0) / 1048576 ))
+    kills=$(sed -n 's/^oom_kill //p' "$cgroup/memory.events")
+  fi
+  echo "memory limit $memory_limit MB: charged at most $charged MB (file pages included), OOM kills ${kills:-0}"
+  rmdir "$cgroup" 2>/dev/null || true
+  if [ "${kills:-0}" -ne 0 ]; then
+    echo "soak: FAIL — the daemon was killed for memory under the $memory_limit MB limit" >&2
+    status=1
+  fi
+else
+  echo "no memory limit: the resident sizes above include clean file pages the kernel would reclaim under one"
+fi
 if [ "$code" -ne 0 ]; then
   echo "soak: the daemon exited with $code after SIGTERM" >&2
   status=1

@@ -294,10 +294,10 @@ check "/metrics exposes the process gauges" grep -q "^ja4_process_resident_memor
 check "the GC's memory limit is half the machine's memory" bash -c '
   limit=$(sed -n "s/^ja4_dotnet_gc_memory_limit_bytes //p" "$1"); total=$(awk "/^MemTotal:/ {print \$2 * 1024}" /proc/meminfo)
   awk -v l="$limit" -v t="$total" "BEGIN { r = l / t; exit !(r > 0.45 && r < 0.55) }"' _ "$state/metrics.txt"
-# And its DOTNET_GCGen0MaxBudget caps the young generation at 8 MB.
-check "the GC's young-generation budget is capped at 8 MB" grep -q "^ja4_dotnet_gc_gen0_max_budget_bytes 8388608$" "$state/metrics.txt"
-# And its DOTNET_GCConserveMemory=7.
-check "the GC conserves memory at level 7" grep -q "^ja4_dotnet_gc_conserve_memory 7$" "$state/metrics.txt"
+# And its DOTNET_GCGen0MaxBudget caps the young generation at 4 MB.
+check "the GC's young-generation budget is capped at 4 MB" grep -q "^ja4_dotnet_gc_gen0_max_budget_bytes 4194304$" "$state/metrics.txt"
+# And its DOTNET_GCConserveMemory=9.
+check "the GC conserves memory at level 9" grep -q "^ja4_dotnet_gc_conserve_memory 9$" "$state/metrics.txt"
 check "nothing was extracted from the executable at start (no .net under the service's home)" test ! -e /var/lib/ja4/.net
 # Uncompressed, each assembly is mapped from the executable (hundreds of mappings); compressed, they would be
 # decompressed into anonymous memory and the executable mapped only as the host's few segments.

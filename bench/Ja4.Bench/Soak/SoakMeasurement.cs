@@ -44,6 +44,8 @@ public sealed class SoakMeasurement : IMeasurement
         // warm-up and read at the end of the load: the peak between samples too (merges last under a second).
         var pid = Arg(args, "--pid") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
         var peakReset = false;
+        // And its CPU time from the end of the warm-up to the end of the load.
+        (double Cpu, double Wall)? cpuStart = null;
 
         using var load = new SoakLoad(iface, socketPath, (ushort)port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -69,6 +71,7 @@ public sealed class SoakMeasurement : IMeasurement
             if (pid is { } id && !peakReset && sample.Seconds >= warmup)
             {
                 peakReset = PeakRss.Reset(id);
+                cpuStart = ProcessCpu.ReadSeconds(id) is { } cpu ? (cpu, clock.Elapsed.TotalSeconds) : null;
             }
             if (generator.IsCompleted)
             {
@@ -78,11 +81,18 @@ public sealed class SoakMeasurement : IMeasurement
         }
         await generator;
         var peak = pid is { } daemon && peakReset ? PeakRss.ReadMb(daemon) : null;
+        double? cores = pid is { } busy && cpuStart is { } start && ProcessCpu.ReadSeconds(busy) is { } end
+            ? (end - start.Cpu) / (clock.Elapsed.TotalSeconds - start.Wall)
+            : null;
 
         // Let the pipeline drain, then take the last counts for the totals.
         await Task.Delay(TimeSpan.FromSeconds(5));
         var final = SoakSample.From(clock.Elapsed.TotalSeconds, load.Sent, PrometheusText.Parse(await http.GetStringAsync(url.TrimEnd('/') + "/metrics")));
         Console.WriteLine(final.Line() + "   (after drain)");
+        if (cores is { } c)
+        {
+            Row.Print("soak", "daemon CPU cores after warm-up", c);
+        }
         return Verdict(samples, final, seconds, warmup, rate, load.Skipped, peak);
     }
 
@@ -166,6 +176,29 @@ public sealed class SoakMeasurement : IMeasurement
     {
         var i = Array.IndexOf(args, name);
         return i >= 0 && i + 1 < args.Length ? args[i + 1] : null;
+    }
+}
+
+/// <summary>A process's CPU time (user and system) from <c>/proc/PID/stat</c>.</summary>
+internal static class ProcessCpu
+{
+    /// <summary>Clock ticks per second of <c>/proc</c>'s times (USER_HZ, 100 on Linux).</summary>
+    private const double TicksPerSecond = 100;
+
+    /// <summary>Seconds of CPU the process has used, or null when it is gone.</summary>
+    public static double? ReadSeconds(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // Fields after the command name (which may hold spaces and parentheses): state is the 3rd, utime the 14th.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 }
 
