@@ -5,8 +5,8 @@
 # heap, GC collections per generation, drops and stored rows every SOAK_INTERVAL seconds
 # (default 10), then a verdict on growth after the warm-up (linear fit) and on the peak resident
 # size after the warm-up (the kernel's high-water mark, between samples too), and checks that
-# SIGTERM stops the daemon with exit code 0. The daemon runs under a memory limit (SOAK_MEMORY_LIMIT_MB,
-# below) and must not be killed for memory.
+# SIGTERM stops the daemon with exit code 0. With SOAK_MEMORY_LIMIT_MB (below) the daemon runs under a
+# memory limit and must not be killed for memory.
 # Usage: bench/soak.sh REPO_ROOT OUT_DIR   (as root: packet injection and capture on lo)
 set -euo pipefail
 root="$(cd "${1:-.}" && pwd)"
@@ -49,15 +49,13 @@ jq --argjson port "$port" --arg out "$out" --arg ops "http://127.0.0.1:$ops" '
 # SOAK_DAEMON_ENV adds variables for an experiment (e.g. "JE_MALLOC_CONF=background_thread:true").
 unit_env=$(sed -n 's/^Environment=//p' "$root/packaging/systemd/ja4.service")
 [ -n "$unit_env" ] || { echo "soak: no Environment= line in packaging/systemd/ja4.service" >&2; exit 1; }
-# The daemon runs under a hard memory limit of SOAK_MEMORY_LIMIT_MB (default 400, the issue's target; 0 for
-# none), as a unit's MemoryMax= would confine it: a memory cgroup of its own (cgroup v1 memory.limit_in_bytes or
-# v2 memory.max) that it enters before it starts. The limit counts what the kernel charges the daemon: its
-# anonymous memory and the file pages it maps, reads and writes. Left unconfined, the kernel keeps clean file
-# pages (the engine's and the runtime's code) resident for as long as nothing else needs the memory, so the
-# resident size then overstates what the daemon needs; under the limit those pages are reclaimed first, and
-# the daemon is killed (the soak fails) if that is not enough. Where no memory cgroup can be created, the
-# default runs unconfined and says so.
-memory_limit="${SOAK_MEMORY_LIMIT_MB:-400}"
+# SOAK_MEMORY_LIMIT_MB (default none) runs the daemon under a hard memory limit, as a unit's MemoryMax= would
+# confine it: a memory cgroup of its own (cgroup v1 memory.limit_in_bytes or v2 memory.max) that it enters
+# before it starts. The limit counts what the kernel charges the daemon: its anonymous memory and the file
+# pages it maps, reads and writes. Left unconfined, the kernel keeps clean file pages (the engine's and the
+# runtime's code) resident for as long as nothing else needs the memory; under a limit those pages are
+# reclaimed first (and read again when needed), and the daemon is killed (the soak fails) if that is not enough.
+memory_limit="${SOAK_MEMORY_LIMIT_MB:-0}"
 cgroup=""
 if [ "$memory_limit" != 0 ]; then
   limit=$((memory_limit * 1024 * 1024))
@@ -70,12 +68,9 @@ if [ "$memory_limit" != 0 ]; then
       && grep -qw memory "/sys/fs/cgroup${v2%/}/cgroup.subtree_control" 2>/dev/null; then
     cgroup="/sys/fs/cgroup${v2%/}/ja4-soak-$$"
     mkdir "$cgroup" && echo "$limit" > "$cgroup/memory.max"
-  elif [ -n "${SOAK_MEMORY_LIMIT_MB:-}" ]; then
+  else
     echo "soak: SOAK_MEMORY_LIMIT_MB needs a memory cgroup this shell may create (cgroup v1 memory, or v2 with memory delegated)" >&2
     exit 1
-  else
-    echo "soak: no memory cgroup can be created here: the daemon runs without a memory limit" >&2
-    memory_limit=0
   fi
 fi
 # shellcheck disable=SC2086  # the unit's line is a list of NAME=value words
@@ -113,8 +108,6 @@ if [ -n "$cgroup" ]; then
     echo "soak: FAIL — the daemon was killed for memory under the $memory_limit MB limit" >&2
     status=1
   fi
-else
-  echo "no memory limit: the resident sizes above include clean file pages the kernel would reclaim under one"
 fi
 if [ "$code" -ne 0 ]; then
   echo "soak: the daemon exited with $code after SIGTERM" >&2
