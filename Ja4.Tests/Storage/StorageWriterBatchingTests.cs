@@ -1,6 +1,7 @@
 using System.Threading.Channels;
 using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
+using Ja4.Modules.Storage.Engines;
 using Ja4.Modules.Storage.Writer;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Time.Testing;
@@ -72,6 +73,47 @@ public sealed class StorageWriterBatchingTests(ChdbFixture fixture)
         finally
         {
             await DropAsync(store, o);
+        }
+    }
+    [Fact]
+    public async Task A_store_closed_under_the_writer_at_a_late_stop_sends_the_batch_to_the_spill()
+    {
+        var o = fixture.Options("chdb", "closed");
+        o.BatchSize = 1_000;
+        o.BatchAge = TimeSpan.FromSeconds(30);
+        o.InsertAttempts = 1;
+        o.RetryDelay = TimeSpan.FromMilliseconds(10);
+        o.RetryMaxDelay = TimeSpan.FromMilliseconds(10);
+        var metrics = new Ja4Metrics();
+        var requests = Channel.CreateUnbounded<CorrelatedRequest>();
+        var clock = new FakeTimeProvider(StorageEvents.T0);
+        await using var shared = fixture.Open("chdb");
+        try
+        {
+            await MigrateAsync(shared, o);
+            // A connection of the writer's own, closed under it as the host's disposal closes the store after a
+            // stop that outlasted its deadline.
+            var own = ChdbExecutor.Open(fixture.DataPath);
+            using var spill = new SpillQueue(o.SpillPath, 1 << 20, 1 << 20, NullLogger.Instance);
+            using var writer = new StorageWriter(own, o, requests.Reader, null, spill, metrics, clock, NullLogger.Instance);
+            await writer.StartAsync(CancellationToken.None);
+            for (var i = 0; i < 7; i++)
+            {
+                requests.Writer.TryWrite(StorageEvents.Request(i, StorageEvents.T0));
+            }
+            await Until(() => Task.FromResult(requests.Reader.Count == 0), "the writer to take the rows");
+            await own.DisposeAsync();
+
+            // The stop writes the partial batch: the closed store refuses it, the spill takes it.
+            await writer.StopAsync(CancellationToken.None);
+            Assert.True(spill.HasRecords);
+            Assert.Equal((double?)7, metrics.Read("ja4_storage_spilled_rows_total"));
+            Assert.Equal(0, metrics.Read("ja4_storage_rows_lost_total") ?? 0);
+            Assert.Equal(0, await CountAsync(shared, o.Database + ".http_logs"));
+        }
+        finally
+        {
+            await DropAsync(shared, o);
         }
     }
 }

@@ -244,8 +244,10 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
                 }, ct).ConfigureAwait(false);
             return true;
         }
+        // ObjectDisposedException: the store was closed under the insert (a stop that outlasted the host's shutdown
+        // deadline): the batch fails like any other insert and goes to the spill rather than being lost with the writer.
         catch (Exception e) when (e is StoreException or HttpRequestException or IOException or TimeoutException
-                                       or Schema.MigrationException
+                                       or Schema.MigrationException or ObjectDisposedException
                                        || e is OperationCanceledException && !ct.IsCancellationRequested)
         {
             _insertErrors.Increment();
