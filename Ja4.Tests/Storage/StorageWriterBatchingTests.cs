@@ -75,6 +75,7 @@ public sealed class StorageWriterBatchingTests(ChdbFixture fixture)
             await DropAsync(store, o);
         }
     }
+
     [Fact]
     public async Task A_store_closed_under_the_writer_at_a_late_stop_sends_the_batch_to_the_spill()
     {
@@ -93,7 +94,7 @@ public sealed class StorageWriterBatchingTests(ChdbFixture fixture)
             await MigrateAsync(shared, o);
             // A connection of the writer's own, closed under it as the host's disposal closes the store after a
             // stop that outlasted its deadline.
-            var own = ChdbExecutor.Open(fixture.DataPath);
+            await using var own = ChdbExecutor.Open(fixture.DataPath);
             using var spill = new SpillQueue(o.SpillPath, 1 << 20, 1 << 20, NullLogger.Instance);
             using var writer = new StorageWriter(own, o, requests.Reader, null, spill, metrics, clock, NullLogger.Instance);
             await writer.StartAsync(CancellationToken.None);

@@ -44,8 +44,6 @@ public sealed class SoakMeasurement : IMeasurement
         // warm-up and read at the end of the load: the peak between samples too (merges last under a second).
         var pid = Arg(args, "--pid") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
         var peakReset = false;
-        // And its CPU time from the end of the warm-up to the end of the load.
-        (double Cpu, double Wall)? cpuStart = null;
 
         using var load = new SoakLoad(iface, socketPath, (ushort)port);
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
@@ -71,7 +69,6 @@ public sealed class SoakMeasurement : IMeasurement
             if (pid is { } id && !peakReset && sample.Seconds >= warmup)
             {
                 peakReset = PeakRss.Reset(id);
-                cpuStart = ProcessCpu.ReadSeconds(id) is { } cpu ? (cpu, clock.Elapsed.TotalSeconds) : null;
             }
             if (generator.IsCompleted)
             {
@@ -81,18 +78,11 @@ public sealed class SoakMeasurement : IMeasurement
         }
         await generator;
         var peak = pid is { } daemon && peakReset ? PeakRss.ReadMb(daemon) : null;
-        double? cores = pid is { } busy && cpuStart is { } start && ProcessCpu.ReadSeconds(busy) is { } end
-            ? (end - start.Cpu) / (clock.Elapsed.TotalSeconds - start.Wall)
-            : null;
 
         // Let the pipeline drain, then take the last counts for the totals.
         await Task.Delay(TimeSpan.FromSeconds(5));
         var final = SoakSample.From(clock.Elapsed.TotalSeconds, load.Sent, PrometheusText.Parse(await http.GetStringAsync(url.TrimEnd('/') + "/metrics")));
         Console.WriteLine(final.Line() + "   (after drain)");
-        if (cores is { } c)
-        {
-            Row.Print("soak", "daemon CPU cores after warm-up", c);
-        }
         return Verdict(samples, final, seconds, warmup, rate, load.Skipped, peak);
     }
 
@@ -128,6 +118,8 @@ public sealed class SoakMeasurement : IMeasurement
         var window = steady[^1].Seconds - steady[0].Seconds;
         var meanRss = steady.Average(s => s.RssMb);
         var growth = rssSlope * window;
+        // The daemon's CPU (its own ja4_process_cpu_seconds) over the same window.
+        Row.Print("soak", "daemon CPU cores after warm-up", (steady[^1].CpuSeconds - steady[0].CpuSeconds) / window);
         Row.Print("soak", "RSS slope MB/h after warm-up", rssSlope * 3600);
         Row.Print("soak", "heap slope MB/h after warm-up", heapSlope * 3600);
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
@@ -179,29 +171,6 @@ public sealed class SoakMeasurement : IMeasurement
     }
 }
 
-/// <summary>A process's CPU time (user and system) from <c>/proc/PID/stat</c>.</summary>
-internal static class ProcessCpu
-{
-    /// <summary>Clock ticks per second of <c>/proc</c>'s times (USER_HZ, 100 on Linux).</summary>
-    private const double TicksPerSecond = 100;
-
-    /// <summary>Seconds of CPU the process has used, or null when it is gone.</summary>
-    public static double? ReadSeconds(int pid)
-    {
-        try
-        {
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // Fields after the command name (which may hold spaces and parentheses): state is the 3rd, utime the 14th.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            return (long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture)) / TicksPerSecond;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return null;
-        }
-    }
-}
-
 /// <summary>
 /// The kernel's high-water mark of a process's resident memory (<c>VmHWM</c> in <c>/proc/PID/status</c>), which
 /// writing 5 to <c>/proc/PID/clear_refs</c> resets to the current resident size (root, or the process's owner).
@@ -239,7 +208,8 @@ internal static class PeakRss
 
 /// <summary>One reading of the daemon's metrics during a soak.</summary>
 internal sealed record SoakSample(double Seconds, long Sent, double RssMb, double AnonMb, double HeapMb, double CommittedMb, long Gen0, long Gen1,
-    long Gen2, long Records, long Hellos, long StoredRows, long Dropped, long Lost, long OpenFds, double SpillBytes, double MatchRatio, long Queued)
+    long Gen2, long Records, long Hellos, long StoredRows, long Dropped, long Lost, long OpenFds, double SpillBytes, double MatchRatio, long Queued,
+    double CpuSeconds)
 {
     public const string Header =
         "     t      sent    RSS MB   anon MB   heap MB  commit MB   gen0   gen1  gen2   ingested  handshakes     stored   queued   dropped  lost   fds  spill B";
@@ -257,7 +227,7 @@ internal sealed record SoakSample(double Seconds, long Sent, double RssMb, doubl
             (long)Get("ja4_httpingest_records_total"), (long)Sum("ja4_capture_hellos_total"), (long)Sum("ja4_storage_rows_written_total"),
             (long)(Sum("ja4_channel_dropped_total") + Sum("ja4_httpingest_invalid_total") + Sum("ja4_capture_pcap_kernel_dropped")),
             (long)Sum("ja4_storage_rows_lost_total"), (long)Get("ja4_process_open_fds"), Get("ja4_storage_spill_bytes"),
-            Get("ja4_correlation_match_ratio"), (long)Sum("ja4_channel_depth"));
+            Get("ja4_correlation_match_ratio"), (long)Sum("ja4_channel_depth"), Get("ja4_process_cpu_seconds"));
     }
 
     public string Line() => string.Create(CultureInfo.InvariantCulture,
