@@ -57,6 +57,12 @@ public sealed class StorageOptions
     /// <summary>Rows per insert batch (a batch is written when it is this full...). Default: 50000.</summary>
     public int BatchSize { get; set; } = 50_000;
 
+    /// <summary>
+    /// ...or when its events' estimated managed size reaches this many MiB (requests with huge headers fill it before
+    /// the row count: the batch, its encoding and the insert's copy stay bounded whatever the rows hold). Default: 32.
+    /// </summary>
+    public int BatchMaxMb { get; set; } = 32;
+
     /// <summary>...or when its oldest row is this old. Default: 00:00:01.</summary>
     public TimeSpan BatchAge { get; set; } = TimeSpan.FromSeconds(1);
 
@@ -160,6 +166,7 @@ internal sealed partial class StorageOptionsValidator : IValidateOptions<Storage
             errors.Add("Modules:Storage:ClickHouse:CommandTimeout must be positive");
         }
         Range(errors, "BatchSize", o.BatchSize, 1, 10_000_000);
+        Range(errors, "BatchMaxMb", o.BatchMaxMb, 1, 1024);
         Range(errors, "ReaderConnections", o.ReaderConnections, 1, 16);
         Range(errors, "InsertAttempts", o.InsertAttempts, 1, 100);
         Range(errors, "InsertConcurrency", o.InsertConcurrency, 1, 8);

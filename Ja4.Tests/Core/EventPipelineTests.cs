@@ -117,6 +117,130 @@ public sealed class EventPipelineTests
         Assert.Same(hello, b);
     }
 
+    /// <summary>A request carrying one header whose value is <paramref name="chars"/> characters long.</summary>
+    private static Ja4.Modules.Core.Events.HttpRequest HugeRequest(int i, int chars) =>
+        SampleRequest(i) with { Headers = [new("X-Padding", new string('a', chars))] };
+
+    private static EventPipeline BudgetPipeline(Ja4Metrics metrics, string edge, int maxMb, int capacity = 1024,
+        EdgeFullMode? mode = null, params string[] modules)
+    {
+        var options = new PipelineOptions();
+        options.Channels[edge] = new ChannelOptions { Capacity = capacity, MaxMb = maxMb, FullMode = mode };
+        return new EventPipeline(modules.ToHashSet(), options, metrics);
+    }
+
+    [Fact]
+    public void Estimated_size_grows_with_what_the_client_sent()
+    {
+        // A string of n characters is at least 2n bytes in memory (UTF-16); the estimate counts each string once.
+        var small = SampleRequest(1).ApproximateBytes;
+        Assert.InRange(small, 200, 2_000);
+        var huge = HugeRequest(1, 100_000).ApproximateBytes;
+        Assert.InRange(huge - small, 200_000, 200_000 + 200);
+        var hello = new Ja4.Modules.Core.Events.TlsClientHello(DateTimeOffset.UnixEpoch,
+            Ja4.Modules.Core.Events.FlowKey.Create(System.Net.IPAddress.Loopback, 1, System.Net.IPAddress.Loopback, 443),
+            Ja4.Modules.Core.Events.Transport.Tcp, new string('s', 50_000), ["h2"], "1.3", 0x0303, "a", "b", "c", "d", "e", "f");
+        Assert.InRange(hello.ApproximateBytes, 100_000, 102_000);
+        var joined = new Ja4.Modules.Core.Events.CorrelatedRequest(HugeRequest(1, 100_000), hello,
+            Ja4.Modules.Core.Events.MatchStatus.Matched, DateTimeOffset.UnixEpoch);
+        Assert.InRange(joined.ApproximateBytes, huge + hello.ApproximateBytes, huge + hello.ApproximateBytes + 100);
+    }
+
+    [Fact]
+    public void Byte_budget_drops_huge_requests_long_before_the_event_count_is_reached()
+    {
+        var metrics = new Ja4Metrics();
+        var p = BudgetPipeline(metrics, "HttpRequests", maxMb: 1, capacity: 1024, mode: null,
+            ModuleNames.HttpIngest, ModuleNames.Correlation);
+        var outlet = p.Outlet<Ja4.Modules.Core.Events.HttpRequest>(ModuleNames.HttpIngest);
+        var reader = p.Reader<Ja4.Modules.Core.Events.HttpRequest>(Edges.HttpRequests)!;
+        // Each request holds ~400 KB (200,000 UTF-16 characters): two fit in 1 MiB, the third does not.
+        var accepted = Enumerable.Range(0, 10).Count(i => outlet.TryPublish(HugeRequest(i, 200_000)));
+        Assert.Equal(2, accepted);
+        Assert.Equal(8, metrics.Read("ja4_channel_dropped_total", ("channel", "HttpRequests")));
+        Assert.InRange(metrics.Read("ja4_channel_bytes", ("channel", "HttpRequests"))!.Value, 800_000, 1 << 20);
+        Assert.Equal(1 << 20, metrics.Read("ja4_channel_max_bytes", ("channel", "HttpRequests")));
+
+        // Reading one gives its bytes back: one more fits.
+        Assert.True(reader.TryRead(out var first));
+        Assert.Equal("/0", first.Path);
+        Assert.True(outlet.TryPublish(HugeRequest(10, 200_000)));
+        Assert.False(outlet.TryPublish(HugeRequest(11, 200_000)));
+        // Small requests still pass while there is room in bytes, up to the count.
+        var drained = 0;
+        while (reader.TryRead(out _))
+        {
+            drained++;
+        }
+        Assert.Equal(2, drained);
+        Assert.Equal(0, metrics.Read("ja4_channel_bytes", ("channel", "HttpRequests")));
+        Assert.Equal(1024, Enumerable.Range(0, 2000).Count(i => outlet.TryPublish(SampleRequest(i))));
+    }
+
+    [Fact]
+    public void An_event_larger_than_the_whole_budget_passes_alone()
+    {
+        var metrics = new Ja4Metrics();
+        var p = BudgetPipeline(metrics, "HttpRequests", maxMb: 1, capacity: 1024, mode: null,
+            ModuleNames.HttpIngest, ModuleNames.Correlation);
+        var outlet = p.Outlet<Ja4.Modules.Core.Events.HttpRequest>(ModuleNames.HttpIngest);
+        var reader = p.Reader<Ja4.Modules.Core.Events.HttpRequest>(Edges.HttpRequests)!;
+        Assert.True(outlet.TryPublish(HugeRequest(0, 1_000_000))); // ~2 MB into an empty channel
+        Assert.False(outlet.TryPublish(SampleRequest(1)));         // nothing else until it is read
+        Assert.True(reader.TryRead(out _));
+        Assert.True(outlet.TryPublish(SampleRequest(2)));
+    }
+
+    [Fact]
+    public async Task Byte_budget_of_a_wait_edge_holds_the_producer_until_the_consumer_reads()
+    {
+        var metrics = new Ja4Metrics();
+        var p = BudgetPipeline(metrics, "Correlated", maxMb: 1, capacity: 1024, mode: EdgeFullMode.Wait,
+            ModuleNames.Correlation, ModuleNames.Storage, ModuleNames.HttpIngest);
+        var outlet = p.Outlet<Ja4.Modules.Core.Events.CorrelatedRequest>(ModuleNames.Correlation);
+        var reader = p.Reader<Ja4.Modules.Core.Events.CorrelatedRequest>(Edges.Correlated)!;
+        Ja4.Modules.Core.Events.CorrelatedRequest Huge(int i) =>
+            new(HugeRequest(i, 200_000), null, Ja4.Modules.Core.Events.MatchStatus.PlainHttp, DateTimeOffset.UnixEpoch);
+        await outlet.PublishAsync(Huge(0), CancellationToken.None);
+        await outlet.PublishAsync(Huge(1), CancellationToken.None);
+        var blocked = outlet.PublishAsync(Huge(2), CancellationToken.None).AsTask();
+        await Task.Delay(100);
+        Assert.False(blocked.IsCompleted);
+        Assert.Equal(2, reader.Count);
+
+        Assert.True(reader.TryRead(out var first));
+        Assert.Equal("/0", first.Request.Path);
+        await blocked.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(new[] { "/1", "/2" }, new[] { Next(reader), Next(reader) });
+
+        // A producer waiting for bytes when the channel is completed gives up: the event is counted as dropped.
+        await outlet.PublishAsync(Huge(3), CancellationToken.None);
+        await outlet.PublishAsync(Huge(4), CancellationToken.None);
+        var waiting = outlet.PublishAsync(Huge(5), CancellationToken.None).AsTask();
+        await Task.Delay(100);
+        Assert.False(waiting.IsCompleted);
+        p.Complete(ModuleNames.Correlation);
+        await waiting.WaitAsync(TimeSpan.FromSeconds(10));
+        Assert.Equal(1, metrics.Read("ja4_channel_dropped_total", ("channel", "Correlated")));
+        Assert.Equal(5, metrics.Read("ja4_channel_written_total", ("channel", "Correlated")));
+
+        static string Next(System.Threading.Channels.ChannelReader<Ja4.Modules.Core.Events.CorrelatedRequest> r) =>
+            r.TryRead(out var c) ? c.Request.Path : "none";
+    }
+
+    [Fact]
+    public void Events_that_do_not_know_their_size_are_bounded_by_count_only()
+    {
+        var metrics = new Ja4Metrics();
+        var p = BudgetPipeline(metrics, "Connections", maxMb: 1, capacity: 16, mode: null,
+            ModuleNames.Capture, ModuleNames.Correlation);
+        var outlet = p.Outlet<Ja4.Modules.Core.Events.ConnectionClosed>(ModuleNames.Capture);
+        var flow = Ja4.Modules.Core.Events.FlowKey.Create(System.Net.IPAddress.Loopback, 1, System.Net.IPAddress.Loopback, 443);
+        Assert.Equal(16, Enumerable.Range(0, 40).Count(_ => outlet.TryPublish(
+            new Ja4.Modules.Core.Events.ConnectionClosed(DateTimeOffset.UnixEpoch, flow, Ja4.Modules.Core.Events.ConnectionEndReason.Fin))));
+        Assert.Null(metrics.Read("ja4_channel_bytes", ("channel", "Connections")));
+    }
+
     internal static Ja4.Modules.Core.Events.HttpRequest SampleRequest(int i) => new()
     {
         Timestamp = DateTimeOffset.UnixEpoch.AddSeconds(i),

@@ -62,12 +62,14 @@ public sealed class ConfigurationTests
             ["Modules:Capture:FlowIdleTimeout"] = "-00:00:01",
             ["Pipeline:Channels:Handshakes:Capacity"] = "1",
             ["Pipeline:Channels:NoSuchEdge:Capacity"] = "100",
+            ["Pipeline:Channels:HttpRequests:MaxMb"] = "0",
         });
         Assert.Contains(problems, p => p.Contains("Modules:Capture:Interface"));
         Assert.Contains(problems, p => p.StartsWith("Modules:Capture:SnapLength: "));
         Assert.Contains(problems, p => p.Contains("Modules:Capture:FlowIdleTimeout"));
         Assert.Contains(problems, p => p.Contains("Pipeline:Channels:Handshakes:Capacity"));
         Assert.Contains(problems, p => p.Contains("Pipeline:Channels:NoSuchEdge is not a channel"));
+        Assert.Contains(problems, p => p.Contains("Pipeline:Channels:HttpRequests:MaxMb must be between 1 and 65536"));
     }
 
     [Theory]

@@ -52,7 +52,8 @@ internal sealed class IngestHarness : IAsyncDisposable
     /// <param name="withConsumer">Enable a consumer of HttpRequests (else the listener must not open its socket).</param>
     /// <param name="pump">Read the channel into <see cref="Received"/> (else it fills up).</param>
     /// <param name="capacity">HttpRequests channel capacity (default: the pipeline's).</param>
-    public async Task StartAsync(bool withConsumer = true, bool pump = true, int? capacity = null)
+    /// <param name="maxMb">HttpRequests channel byte budget (default: the pipeline's).</param>
+    public async Task StartAsync(bool withConsumer = true, bool pump = true, int? capacity = null, int? maxMb = null)
     {
         Metrics = new Ja4Metrics();
         var enabled = new HashSet<string>(StringComparer.Ordinal) { ModuleNames.HttpIngest };
@@ -61,9 +62,9 @@ internal sealed class IngestHarness : IAsyncDisposable
             enabled.Add(ModuleNames.Correlation);
         }
         var pipelineOptions = new PipelineOptions();
-        if (capacity is not null)
+        if (capacity is not null || maxMb is not null)
         {
-            pipelineOptions.Channels[Edges.HttpRequests.Name] = new Ja4.Modules.Core.Pipeline.ChannelOptions { Capacity = capacity };
+            pipelineOptions.Channels[Edges.HttpRequests.Name] = new Ja4.Modules.Core.Pipeline.ChannelOptions { Capacity = capacity, MaxMb = maxMb };
         }
         _pipeline = new EventPipeline(enabled, pipelineOptions, Metrics);
         _listener = new ReqinSocketListener(Options.Create(_options), _pipeline, Metrics, Log, TimeProvider.System);

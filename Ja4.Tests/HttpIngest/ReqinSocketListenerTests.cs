@@ -278,4 +278,33 @@ public sealed class ReqinSocketListenerTests : IDisposable
         Assert.Equal(484, h.Counter("ja4_channel_dropped_total", ("channel", "HttpRequests")));
         await h.StopAsync();
     }
+
+    [Fact]
+    public async Task Huge_records_fill_the_channel_by_size_not_by_count()
+    {
+        // Nobody reads; each record carries a 100,000-byte header value (~200 KB once decoded to UTF-16), so the
+        // 2 MiB budget takes ten of them and the socket reader drops the rest, counted, without blocking.
+        var h = new IngestHarness(SocketIn());
+        await h.StartAsync(pump: false, maxMb: 2);
+        var padding = new string('x', 100_000);
+        using (var c = Connect(h.SocketPath))
+        {
+            for (var i = 0; i < 50; i++)
+            {
+                c.Send(Encoding.UTF8.GetBytes(
+                    "{\"v\":1,\"time_us\":1700000000000000,\"client_ip\":\"192.0.2.7\",\"client_port\":40000" +
+                    ",\"server_ip\":\"198.51.100.1\",\"server_port\":443,\"method\":\"GET\",\"path\":\"/big-" + i +
+                    "\",\"protocol\":\"HTTP/1.1\",\"status\":200,\"headers\":[[\"Host\",\"example.test\"],[\"X-Padding\",\"" + padding + "\"]]}"));
+            }
+        }
+        var deadline = Stopwatch.StartNew();
+        while (h.Counter("ja4_httpingest_records_total") < 50 && deadline.Elapsed < TimeSpan.FromSeconds(10))
+        {
+            await Task.Delay(10);
+        }
+        Assert.Equal(50, h.Counter("ja4_httpingest_records_total"));
+        Assert.Equal(40, h.Counter("ja4_channel_dropped_total", ("channel", "HttpRequests")));
+        Assert.InRange(h.Counter("ja4_channel_bytes", ("channel", "HttpRequests")), 2_000_000, 2 << 20);
+        await h.StopAsync();
+    }
 }

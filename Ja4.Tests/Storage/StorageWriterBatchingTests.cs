@@ -117,4 +117,56 @@ public sealed class StorageWriterBatchingTests(ChdbFixture fixture)
             await DropAsync(shared, o);
         }
     }
+
+    [Fact]
+    public async Task A_batch_of_huge_requests_is_written_at_its_size_limit_before_its_row_count()
+    {
+        await using var store = fixture.Open("chdb");
+        var o = fixture.Options("chdb", "batchbytes");
+        o.BatchSize = 1_000;
+        o.BatchMaxMb = 1;
+        o.BatchAge = TimeSpan.FromSeconds(30);
+        var clock = new FakeTimeProvider(StorageEvents.T0);
+        var metrics = new Ja4Metrics();
+        var requests = Channel.CreateUnbounded<CorrelatedRequest>();
+        // One header of 150,000 characters: ~300 KB in memory per request, so a 1 MiB batch closes at its fourth.
+        CorrelatedRequest Huge(int i)
+        {
+            var c = StorageEvents.Request(i, StorageEvents.T0);
+            return c with { Request = c.Request with { Headers = [.. c.Request.Headers, new("X-Padding", new string('p', 150_000))] } };
+        }
+        try
+        {
+            await MigrateAsync(store, o);
+            using var spill = new SpillQueue(o.SpillPath, 1 << 20, 1 << 20, NullLogger.Instance);
+            using var writer = new StorageWriter(store, o, requests.Reader, null, spill, metrics, clock, NullLogger.Instance);
+            await writer.StartAsync(CancellationToken.None);
+            var table = o.Database + ".http_logs";
+            for (var i = 0; i < 10; i++)
+            {
+                requests.Writer.TryWrite(Huge(i));
+            }
+            // The clock stands still: only the size closes batches, two of four rows; the last two wait.
+            await Until(async () => await CountAsync(store, table) == 8, "two size-closed batches");
+            await Until(() => Task.FromResult(metrics.Read("ja4_storage_batches_total", ("table", "http_logs")) == 2), "two batches counted");
+            Assert.Equal(8, await CountAsync(store, table));
+
+            // At a stop, what is still queued goes in batches of the same bound, not as one.
+            for (var i = 10; i < 20; i++)
+            {
+                requests.Writer.TryWrite(Huge(i));
+            }
+            requests.Writer.Complete();
+            await writer.StopAsync(CancellationToken.None);
+            Assert.Equal(20, await CountAsync(store, table));
+            Assert.Equal((double?)20, metrics.Read("ja4_storage_rows_durable_total"));
+            // 2 + 10 rows left: three more batches of at most four.
+            Assert.Equal((double?)5, metrics.Read("ja4_storage_batches_total", ("table", "http_logs")));
+            Assert.Equal("150000", (await TextAsync(store, $"SELECT min(length(header_values[-1])) FROM {table}")).Trim());
+        }
+        finally
+        {
+            await DropAsync(store, o);
+        }
+    }
 }

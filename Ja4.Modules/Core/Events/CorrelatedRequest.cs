@@ -22,4 +22,8 @@ public sealed record CorrelatedRequest(
     HttpRequest Request,
     TlsClientHello? Handshake,
     MatchStatus Status,
-    DateTimeOffset CorrelatedAt);
+    DateTimeOffset CorrelatedAt) : ISizedEvent
+{
+    /// <summary>The request and the hello it keeps alive (the hello may be shared with other requests of its connection).</summary>
+    public long ApproximateBytes => 48 + Request.ApproximateBytes + (Handshake?.ApproximateBytes ?? 0);
+}

@@ -4,7 +4,7 @@ namespace Ja4.Modules.Core.Events;
 /// One HTTP request as the Apache module (mod_reqin_log) reported it when the request was logged.
 /// Produced by the HTTP ingest module, consumed by correlation.
 /// </summary>
-public sealed record HttpRequest
+public sealed record HttpRequest : ISizedEvent
 {
     /// <summary>Request start time (µs precision, UTC).</summary>
     public required DateTimeOffset Timestamp { get; init; }
@@ -37,6 +37,26 @@ public sealed record HttpRequest
     public string? HeaderSignatureRaw { get; init; }
 
     public string? UserAgent => HeaderValue("User-Agent");
+
+    /// <summary>
+    /// The object with its fields (~200 bytes), its strings, and its header list (an array of name/value pairs,
+    /// 16 bytes each, with the list object and the strings).
+    /// </summary>
+    public long ApproximateBytes
+    {
+        get
+        {
+            var bytes = 200 + EventSize.Of(Method) + EventSize.Of(Path) + EventSize.Of(Query) + EventSize.Of(Protocol)
+                        + EventSize.Of(Host) + EventSize.Of(VirtualHost) + EventSize.Of(TlsProtocol) + EventSize.Of(TlsCipher)
+                        + EventSize.Of(TlsSni) + EventSize.Of(HeaderSignature) + EventSize.Of(HeaderSignatureRaw)
+                        + 2 * EventSize.ObjectOverhead + 16 + 16L * Headers.Count;
+            foreach (var h in Headers)
+            {
+                bytes += EventSize.Of(h.Key) + EventSize.Of(h.Value);
+            }
+            return bytes;
+        }
+    }
 
     /// <summary>First value of a header, case-insensitive name match.</summary>
     public string? HeaderValue(string name)

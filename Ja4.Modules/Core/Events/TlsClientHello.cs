@@ -30,7 +30,24 @@ public sealed record TlsClientHello(
     string Ja4O,
     string Ja4Ro,
     string Ja3,
-    string Ja3Full);
+    string Ja3Full) : ISizedEvent
+{
+    /// <summary>The object with its fields (~120 bytes), its strings and its ALPN list.</summary>
+    public long ApproximateBytes
+    {
+        get
+        {
+            var bytes = 120 + EventSize.Of(Sni) + EventSize.Of(TlsVersion) + EventSize.Of(Ja4) + EventSize.Of(Ja4R)
+                        + EventSize.Of(Ja4O) + EventSize.Of(Ja4Ro) + EventSize.Of(Ja3) + EventSize.Of(Ja3Full)
+                        + 2 * EventSize.ObjectOverhead + 8L * Alpn.Count;
+            foreach (var a in Alpn)
+            {
+                bytes += EventSize.Of(a);
+            }
+            return bytes;
+        }
+    }
+}
 
 /// <summary>Why capture stopped tracking a connection.</summary>
 public enum ConnectionEndReason : byte

@@ -10,6 +10,8 @@ namespace Ja4.Modules.Core.Pipeline;
 /// <param name="EventType">Record type carried.</param>
 /// <param name="DefaultCapacity">Capacity when the configuration does not set one.</param>
 /// <param name="DefaultFullMode">Drop (hot paths: capture, socket reader) or Wait (back-pressure).</param>
+/// <param name="DefaultMaxMb">Byte budget in MiB when the configuration does not set one (events that are
+/// <see cref="ISizedEvent"/>s only; 0 for the others).</param>
 /// <param name="UnlessEnabled">A module whose presence makes the edge needless: the edge then does
 /// not exist, so its producer queues nothing for it.</param>
 public sealed record EdgeDefinition(
@@ -19,6 +21,7 @@ public sealed record EdgeDefinition(
     Type EventType,
     int DefaultCapacity,
     EdgeFullMode DefaultFullMode,
+    int DefaultMaxMb,
     string? UnlessEnabled = null);
 
 /// <summary>What a producer does when the channel is full.</summary>
@@ -34,34 +37,34 @@ public enum EdgeFullMode
 public static class Edges
 {
     public static readonly EdgeDefinition Handshakes =
-        new("Handshakes", ModuleNames.Capture, ModuleNames.Correlation, typeof(TlsClientHello), 65_536, EdgeFullMode.Drop);
+        new("Handshakes", ModuleNames.Capture, ModuleNames.Correlation, typeof(TlsClientHello), 65_536, EdgeFullMode.Drop, 32);
 
     public static readonly EdgeDefinition Connections =
-        new("Connections", ModuleNames.Capture, ModuleNames.Correlation, typeof(ConnectionClosed), 65_536, EdgeFullMode.Drop);
+        new("Connections", ModuleNames.Capture, ModuleNames.Correlation, typeof(ConnectionClosed), 65_536, EdgeFullMode.Drop, 0);
 
     public static readonly EdgeDefinition HandshakeRecords =
-        new("HandshakeRecords", ModuleNames.Capture, ModuleNames.Storage, typeof(TlsClientHello), 65_536, EdgeFullMode.Drop);
+        new("HandshakeRecords", ModuleNames.Capture, ModuleNames.Storage, typeof(TlsClientHello), 65_536, EdgeFullMode.Drop, 32);
 
     public static readonly EdgeDefinition HttpRequests =
-        new("HttpRequests", ModuleNames.HttpIngest, ModuleNames.Correlation, typeof(HttpRequest), 131_072, EdgeFullMode.Drop);
+        new("HttpRequests", ModuleNames.HttpIngest, ModuleNames.Correlation, typeof(HttpRequest), 131_072, EdgeFullMode.Drop, 64);
 
     public static readonly EdgeDefinition Correlated =
-        new("Correlated", ModuleNames.Correlation, ModuleNames.Storage, typeof(CorrelatedRequest), 131_072, EdgeFullMode.Wait);
+        new("Correlated", ModuleNames.Correlation, ModuleNames.Storage, typeof(CorrelatedRequest), 131_072, EdgeFullMode.Wait, 128);
 
     public static readonly EdgeDefinition LiveFeed =
-        new("LiveFeed", ModuleNames.Correlation, ModuleNames.Dashboard, typeof(CorrelatedRequest), 4_096, EdgeFullMode.Drop);
+        new("LiveFeed", ModuleNames.Correlation, ModuleNames.Dashboard, typeof(CorrelatedRequest), 4_096, EdgeFullMode.Drop, 8);
 
     /// <summary>
     /// Correlated requests for detection's in-memory feature path. Absent when storage is on:
     /// detection then computes its features from <c>http_logs</c>.
     /// </summary>
     public static readonly EdgeDefinition DetectionFeed =
-        new("DetectionFeed", ModuleNames.Correlation, ModuleNames.Detection, typeof(CorrelatedRequest), 65_536, EdgeFullMode.Drop,
+        new("DetectionFeed", ModuleNames.Correlation, ModuleNames.Detection, typeof(CorrelatedRequest), 65_536, EdgeFullMode.Drop, 64,
             UnlessEnabled: ModuleNames.Storage);
 
     /// <summary>Verdicts at or above the alert level, to detection's alert sinks (webhook, syslog).</summary>
     public static readonly EdgeDefinition Anomalies =
-        new("Anomalies", ModuleNames.Detection, ModuleNames.Detection, typeof(Anomaly), 4_096, EdgeFullMode.Drop);
+        new("Anomalies", ModuleNames.Detection, ModuleNames.Detection, typeof(Anomaly), 4_096, EdgeFullMode.Drop, 0);
 
     public static readonly IReadOnlyList<EdgeDefinition> All =
         [Handshakes, Connections, HandshakeRecords, HttpRequests, Correlated, LiveFeed, DetectionFeed, Anomalies];

@@ -1,4 +1,5 @@
 using System.Threading.Channels;
+using Ja4.Modules.Core.Events;
 using Ja4.Modules.Core.Metrics;
 
 namespace Ja4.Modules.Core.Pipeline;
@@ -32,12 +33,13 @@ public sealed class EventPipeline
             }
             options.Channels.TryGetValue(def.Name, out var o);
             var capacity = o?.Capacity ?? def.DefaultCapacity;
+            var maxBytes = (long)(o?.MaxMb ?? def.DefaultMaxMb) << 20;
             // Hot-path producers never wait, whatever the configuration says.
             var mode = waitEverywhere ? EdgeFullMode.Wait
                 : def.DefaultFullMode == EdgeFullMode.Drop ? EdgeFullMode.Drop
                 : o?.FullMode ?? def.DefaultFullMode;
             var edgeType = typeof(Edge<>).MakeGenericType(def.EventType);
-            _edges[def.Name] = (IEdge)Activator.CreateInstance(edgeType, def, capacity, mode, metrics)!;
+            _edges[def.Name] = (IEdge)Activator.CreateInstance(edgeType, def, capacity, maxBytes, mode, metrics)!;
         }
     }
 
@@ -52,7 +54,7 @@ public sealed class EventPipeline
 
     /// <summary>Consumer side of an edge, or null when the edge is not active.</summary>
     public ChannelReader<T>? Reader<T>(EdgeDefinition edge) =>
-        _edges.TryGetValue(edge.Name, out var e) ? ((Edge<T>)e).Channel.Reader : null;
+        _edges.TryGetValue(edge.Name, out var e) ? ((Edge<T>)e).Reader : null;
 
     /// <summary>
     /// Producer side: writes to every active edge of <paramref name="producer"/> that carries
@@ -84,31 +86,184 @@ public sealed class EventPipeline
         void Complete();
     }
 
+    /// <summary>
+    /// A bounded channel that also bounds the bytes its events hold when they are <see cref="ISizedEvent"/>s: an
+    /// event is taken while the bytes queued plus its own stay within the budget, or when the channel is empty (so
+    /// that one event larger than the budget still passes). Its consumer reads through <see cref="Reader"/>, which
+    /// gives the bytes back.
+    /// </summary>
     internal sealed class Edge<T> : IEdge
     {
-        public Edge(EdgeDefinition definition, int capacity, EdgeFullMode mode, Ja4Metrics metrics)
+        private readonly Channel<T> _channel;
+        private readonly long _maxBytes;
+        private long _bytes;
+        private int _byteWaiters;
+        private volatile bool _completed;
+        private TaskCompletionSource _released = NewSignal();
+
+        public Edge(EdgeDefinition definition, int capacity, long maxBytes, EdgeFullMode mode, Ja4Metrics metrics)
         {
             Definition = definition;
             Mode = mode;
             Capacity = capacity;
-            Channel = System.Threading.Channels.Channel.CreateBounded<T>(Edges.ChannelOptions(capacity));
+            // Only events that know their size are counted in bytes.
+            _maxBytes = typeof(ISizedEvent).IsAssignableFrom(typeof(T)) ? maxBytes : 0;
+            _channel = System.Threading.Channels.Channel.CreateBounded<T>(Edges.ChannelOptions(capacity));
+            Reader = new BudgetReader(this);
             Dropped = metrics.Counter("ja4_channel_dropped_total", "Events dropped because a channel was full.",
                 ("channel", definition.Name));
             Written = metrics.Counter("ja4_channel_written_total", "Events accepted into a channel.",
                 ("channel", definition.Name));
-            metrics.Gauge("ja4_channel_depth", "Events queued in a channel.", () => Channel.Reader.Count,
+            metrics.Gauge("ja4_channel_depth", "Events queued in a channel.", () => _channel.Reader.Count,
                 ("channel", definition.Name));
             metrics.Gauge("ja4_channel_capacity", "Capacity of a channel.", () => capacity, ("channel", definition.Name));
+            if (_maxBytes > 0)
+            {
+                metrics.Gauge("ja4_channel_bytes", "Estimated managed bytes held by the events queued in a channel.",
+                    () => Interlocked.Read(ref _bytes), ("channel", definition.Name));
+                metrics.Gauge("ja4_channel_max_bytes", "Byte budget of a channel (Pipeline:Channels:<Edge>:MaxMb).",
+                    () => _maxBytes, ("channel", definition.Name));
+            }
         }
 
         public EdgeDefinition Definition { get; }
         public EdgeFullMode Mode { get; }
         public int Capacity { get; }
-        public Channel<T> Channel { get; }
+        public ChannelReader<T> Reader { get; }
         public Counter Dropped { get; }
         public Counter Written { get; }
-        public int Depth => Channel.Reader.Count;
-        public void Complete() => Channel.Writer.TryComplete();
+        public int Depth => _channel.Reader.Count;
+
+        /// <summary>Estimated bytes of the events queued (0 for events that do not know their size).</summary>
+        public long Bytes => Interlocked.Read(ref _bytes);
+
+        public void Complete()
+        {
+            _completed = true;
+            _channel.Writer.TryComplete();
+            Signal();
+        }
+
+        private long SizeOf(T item) => _maxBytes > 0 && item is ISizedEvent s ? Math.Max(1, s.ApproximateBytes) : 0;
+
+        /// <summary>Reserves the event's bytes when the budget allows them (always when nothing is queued).</summary>
+        private bool Reserve(long size)
+        {
+            if (size == 0)
+            {
+                return true;
+            }
+            while (true)
+            {
+                var held = Interlocked.Read(ref _bytes);
+                if (held > 0 && held + size > _maxBytes)
+                {
+                    return false;
+                }
+                if (Interlocked.CompareExchange(ref _bytes, held + size, held) == held)
+                {
+                    return true;
+                }
+            }
+        }
+
+        private void Release(long size)
+        {
+            if (size == 0)
+            {
+                return;
+            }
+            Interlocked.Add(ref _bytes, -size);
+            if (Volatile.Read(ref _byteWaiters) > 0)
+            {
+                Signal();
+            }
+        }
+
+        private void Signal() => Interlocked.Exchange(ref _released, NewSignal()).TrySetResult();
+
+        private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Takes the event if both the count and the byte budget allow, without waiting.</summary>
+        public bool TryWrite(T item)
+        {
+            var size = SizeOf(item);
+            if (!Reserve(size))
+            {
+                return false;
+            }
+            if (_channel.Writer.TryWrite(item))
+            {
+                return true;
+            }
+            Release(size);
+            return false;
+        }
+
+        /// <summary>Waits for room in both budgets; <see cref="ChannelClosedException"/> once the channel is completed.</summary>
+        public async ValueTask WriteAsync(T item, CancellationToken cancellationToken)
+        {
+            var size = SizeOf(item);
+            if (!Reserve(size))
+            {
+                Interlocked.Increment(ref _byteWaiters);
+                try
+                {
+                    while (true)
+                    {
+                        var released = Volatile.Read(ref _released).Task;
+                        if (Reserve(size))
+                        {
+                            break;
+                        }
+                        if (_completed)
+                        {
+                            throw new ChannelClosedException();
+                        }
+                        await released.WaitAsync(cancellationToken).ConfigureAwait(false);
+                    }
+                }
+                finally
+                {
+                    Interlocked.Decrement(ref _byteWaiters);
+                }
+            }
+            try
+            {
+                await _channel.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+            }
+            catch
+            {
+                Release(size);
+                throw;
+            }
+        }
+
+        /// <summary>The consumer's side: every event read gives its bytes back to the budget.</summary>
+        private sealed class BudgetReader(Edge<T> edge) : ChannelReader<T>
+        {
+            private readonly ChannelReader<T> _inner = edge._channel.Reader;
+
+            public override Task Completion => _inner.Completion;
+            public override bool CanCount => true;
+            public override bool CanPeek => true;
+            public override int Count => _inner.Count;
+
+            public override bool TryRead(out T item)
+            {
+                if (!_inner.TryRead(out item!))
+                {
+                    return false;
+                }
+                edge.Release(edge.SizeOf(item));
+                return true;
+            }
+
+            public override bool TryPeek(out T item) => _inner.TryPeek(out item!);
+
+            public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) =>
+                _inner.WaitToReadAsync(cancellationToken);
+        }
     }
 }
 
@@ -129,7 +284,7 @@ public sealed class EventOutlet<T>
         var all = true;
         foreach (var e in _edges)
         {
-            if (e.Channel.Writer.TryWrite(item))
+            if (e.TryWrite(item))
             {
                 e.Written.Increment();
             }
@@ -150,7 +305,7 @@ public sealed class EventOutlet<T>
     {
         foreach (var e in _edges)
         {
-            if (e.Channel.Writer.TryWrite(item))
+            if (e.TryWrite(item))
             {
                 e.Written.Increment();
                 continue;
@@ -159,7 +314,7 @@ public sealed class EventOutlet<T>
             {
                 try
                 {
-                    await e.Channel.Writer.WriteAsync(item, cancellationToken).ConfigureAwait(false);
+                    await e.WriteAsync(item, cancellationToken).ConfigureAwait(false);
                     e.Written.Increment();
                 }
                 catch (ChannelClosedException)

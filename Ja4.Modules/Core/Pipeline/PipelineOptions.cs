@@ -9,6 +9,13 @@ public sealed class ChannelOptions
     [Range(16, 16_777_216)]
     public int? Capacity { get; set; }
 
+    /// <summary>
+    /// Largest estimated managed size of the events queued, MiB (requests and handshakes: their strings and headers
+    /// count, so a burst of huge records fills it before the event count). Default: per edge (see docs/configuration.md).
+    /// </summary>
+    [Range(1, 65_536)]
+    public int? MaxMb { get; set; }
+
     /// <summary><c>Drop</c> or <c>Wait</c>. Capture and the socket reader always drop.</summary>
     public EdgeFullMode? FullMode { get; set; }
 }

@@ -59,6 +59,10 @@ internal sealed class PipelineGraphValidator(IReadOnlySet<string> enabled) : IVa
             {
                 errors.Add($"Pipeline:Channels:{edgeName}:Capacity must be between 16 and 16777216");
             }
+            if (o.MaxMb is < 1 or > 65_536)
+            {
+                errors.Add($"Pipeline:Channels:{edgeName}:MaxMb must be between 1 and 65536");
+            }
         }
         errors.AddRange(GraphErrors(enabled));
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);

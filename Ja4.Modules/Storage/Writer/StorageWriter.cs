@@ -38,6 +38,7 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
     private readonly Stack<ByteBuffer> _freeBuffers = new();
     private readonly Queue<Pending> _inFlight = new();
     private readonly Batch[] _batches;
+    private readonly long _batchMaxBytes;
     private DateTimeOffset _nextReplayAt;
     private TimeSpan _replayDelay;
     private bool _spillFullReported;
@@ -70,6 +71,7 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
         _http = new Batch(new HttpLogsBlock(), metrics);
         _tls = new Batch(new TlsHandshakesBlock(), metrics);
         _batches = [_http, _tls];
+        _batchMaxBytes = (long)options.BatchMaxMb << 20;
         // One encoding buffer per insert in flight: a batch is encoded once fewer than InsertConcurrency are.
         for (var i = 0; i < options.InsertConcurrency; i++)
         {
@@ -109,7 +111,7 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
                 var now = _time.GetUtcNow();
                 foreach (var b in _batches)
                 {
-                    if (b.Block.Rows >= _options.BatchSize || b.Block.Rows > 0 && now - b.OpenedAt >= batchAge)
+                    if (Full(b) || b.Block.Rows > 0 && now - b.OpenedAt >= batchAge)
                     {
                         await FlushAsync(b, shuttingDown: false, stoppingToken).ConfigureAwait(false);
                     }
@@ -137,37 +139,51 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
     /// <summary>Drains what is already queued, flushes it (to the store, else to the spill queue).</summary>
     private async Task ShutdownAsync()
     {
-        Drain(_requests, _http, CancellationToken.None, int.MaxValue);
-        Drain(_handshakes, _tls, CancellationToken.None, int.MaxValue);
         using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await HarvestAsync(deadline.Token, wait: _inFlight.Count).ConfigureAwait(false);
-        foreach (var b in _batches)
-        {
-            if (b.Block.Rows > 0)
-            {
-                await FlushAsync(b, shuttingDown: true, deadline.Token).ConfigureAwait(false);
-            }
-        }
+        await FlushQueuedAsync(_requests, _http, deadline.Token).ConfigureAwait(false);
+        await FlushQueuedAsync(_handshakes, _tls, deadline.Token).ConfigureAwait(false);
         StorageLog.WriterStopped(_logger, _http.Written.Value + _tls.Written.Value, _spill.Bytes);
     }
 
+    /// <summary>Flushes the batch and everything still queued for it, one full batch at a time.</summary>
+    private async Task FlushQueuedAsync<T>(ChannelReader<T>? reader, Batch batch, CancellationToken ct)
+    {
+        while (true)
+        {
+            Drain(reader, batch, CancellationToken.None);
+            var more = Full(batch);
+            if (batch.Block.Rows > 0)
+            {
+                await FlushAsync(batch, shuttingDown: true, ct).ConfigureAwait(false);
+            }
+            if (!more)
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The batch holds <c>BatchSize</c> rows or <c>BatchMaxMb</c> of events.</summary>
+    private bool Full(Batch batch) => batch.Block.Rows >= _options.BatchSize || batch.Bytes >= _batchMaxBytes;
+
     private static bool Completed<T>(ChannelReader<T>? reader) => reader is null || reader.Completion.IsCompleted;
 
-    /// <summary>Moves queued events into the batch until it is full; true when anything was read.</summary>
-    private bool Drain<T>(ChannelReader<T>? reader, Batch batch, CancellationToken token, int limit = 0)
+    /// <summary>Moves queued events into the batch until it is full (<c>BatchSize</c> rows or <c>BatchMaxMb</c>); true when anything was read.</summary>
+    private bool Drain<T>(ChannelReader<T>? reader, Batch batch, CancellationToken token)
     {
         if (reader is null)
         {
             return false;
         }
-        var max = limit > 0 ? limit : _options.BatchSize;
         var any = false;
-        while (batch.Block.Rows < max && reader.TryRead(out var item))
+        while (!Full(batch) && reader.TryRead(out var item))
         {
             if (batch.Block.Rows == 0)
             {
                 batch.OpenedAt = _time.GetUtcNow();
             }
+            batch.Bytes += item is ISizedEvent sized ? sized.ApproximateBytes : 0;
             switch (item)
             {
                 case CorrelatedRequest c:
@@ -269,6 +285,7 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
         buffer.Clear();
         batch.Block.Encode(buffer);
         batch.Block.Clear();
+        batch.Bytes = 0;
         // The encoded block is read in place (the insert and the spill are done with it before its buffer is
         // encoded into again): a copy per batch was several megabytes on the large-object heap, each one a step
         // towards a full collection.
@@ -453,6 +470,8 @@ public sealed class StorageWriter : BackgroundService, IPipelineStage
     {
         public TableBlock Block { get; } = block;
         public DateTimeOffset OpenedAt { get; set; }
+        /// <summary>Estimated managed bytes of the events in the batch (<see cref="ISizedEvent"/>).</summary>
+        public long Bytes { get; set; }
         public Counter Written { get; } = metrics.Counter("ja4_storage_rows_written_total", "Rows written to the store.",
             ("table", TableBlock.TableName(block.Table)));
         public Counter Batches { get; } = metrics.Counter("ja4_storage_batches_total", "Batches written to the store.",
