@@ -60,11 +60,14 @@ public sealed class StorageCommandTests(ChdbFixture fixture) : IDisposable
             var run = await RunAsync("migrate", "--config", config);
             Assert.Equal(0, run.Code);
             Assert.Contains("applied 04_agg_host_ip_ja4_1h.sql", run.Out);
-            Assert.Contains("12 migration(s) applied", run.Out);
+            // 1-7, 9, 11, 13, 15, 16 and the embedded-only 18; the cluster-only ones do not apply.
+            Assert.Contains("13 migration(s) applied", run.Out);
+            Assert.Contains("applied 18_prompt_outdated_part_cleanup.sql", run.Out);
 
             var after = await RunAsync("migrate", "--status", "--config", config);
             Assert.Matches(@"6\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+06_known_fingerprints\.sql", after.Out);
             Assert.Matches(@"8\s+not applicable\s+-\s+08_cluster_distributed\.sql", after.Out);
+            Assert.Matches(@"18\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+18_prompt_outdated_part_cleanup\.sql", after.Out);
             Assert.Matches(@"9\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+09_detection_details\.sql", after.Out);
             Assert.Contains("is up to date", (await RunAsync("migrate", "--config", config)).Out);
         }

@@ -51,9 +51,13 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13 or 15 or 16), s => Assert.Equal(MigrationState.Pending, s.State));
             // The cluster-only migrations (Distributed tables) do not apply to a single store.
             Assert.All(before.Where(s => s.Version is 8 or 10 or 12 or 14 or 17), s => Assert.Equal(MigrationState.NotApplicable, s.State));
+            // The embedded-only migration (prompt removal of outdated parts) applies to chDB, not to a server.
+            var embedded = engine == "chdb";
+            Assert.Equal(embedded ? MigrationState.Pending : MigrationState.NotApplicable, before.Single(s => s.Version == 18).State);
 
             var applied = await runner.MigrateAsync(CancellationToken.None);
-            Assert.Equal([1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16], applied.Select(m => m.Version));
+            Assert.Equal(embedded ? [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16, 18] : [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16],
+                applied.Select(m => m.Version));
             var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                 new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
             Assert.Equal(Tables, tables);
@@ -72,9 +76,44 @@ public sealed class StorageContractTests(ChdbFixture fixture)
 
             var again = await runner.MigrateAsync(CancellationToken.None);
             Assert.Empty(again);
-            Assert.Equal(12, await CountAsync(store, o.Database + ".schema_migrations"));
+            Assert.Equal(embedded ? 13 : 12, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
             Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
+        });
+    }
+
+    [Fact]
+    public async Task The_embedded_store_removes_parts_replaced_by_a_merge_within_seconds()
+    {
+        await InStoreAsync("chdb", "cleanup", async (store, o) =>
+        {
+            await MigrateAsync(store, o);
+            var table = o.Database + ".http_logs";
+            var outdated = $"SELECT count() FROM system.parts WHERE database = '{o.Database}' AND table = 'http_logs' AND NOT active";
+            // Ten inserts, ten parts; a merge of all of them leaves one active part and the others outdated.
+            async Task<TimeSpan> OutdateAndWait(int round, TimeSpan limit)
+            {
+                for (var i = 0; i < 10; i++)
+                {
+                    await store.QueryAsync($"INSERT INTO {table} (time, client_ip, path) VALUES (now64(6), '192.0.2.1', '/r{round}-{i}')");
+                }
+                await store.QueryAsync($"OPTIMIZE TABLE {table} FINAL");
+                Assert.NotEqual("0", await TextAsync(store, outdated));
+                var waited = System.Diagnostics.Stopwatch.StartNew();
+                while (await TextAsync(store, outdated) != "0" && waited.Elapsed < limit)
+                {
+                    await Task.Delay(250);
+                }
+                Assert.Equal("0", await TextAsync(store, outdated));
+                return waited.Elapsed;
+            }
+
+            // A new table's first cleanup comes 30-40 s after it is created, whatever its settings.
+            await OutdateAndWait(1, TimeSpan.FromSeconds(90));
+            // After that the engine paces itself to remove about 150 parts per run, up to 5 minutes apart: ten outdated
+            // parts would wait minutes. Migration 18 keeps the runs 5-11 s apart.
+            await OutdateAndWait(2, TimeSpan.FromSeconds(15));
+            Assert.Equal(20, await CountAsync(store, table));
         });
     }
 

@@ -134,9 +134,6 @@ public sealed class EventPipeline
         public Counter Written { get; }
         public int Depth => _channel.Reader.Count;
 
-        /// <summary>Estimated bytes of the events queued (0 for events that do not know their size).</summary>
-        public long Bytes => Interlocked.Read(ref _bytes);
-
         public void Complete()
         {
             _completed = true;

@@ -11,7 +11,12 @@ public sealed partial record Migration(int Version, string Name, string Text)
     public string Checksum { get; } = Hash(Text);
 
     /// <summary>A file marked <c>-- cluster-only</c> applies only when a cluster is configured.</summary>
-    public bool ClusterOnly => Text.Split('\n').Any(l => l.Trim() == "-- cluster-only");
+    public bool ClusterOnly => Marked("-- cluster-only");
+
+    /// <summary>A file marked <c>-- embedded-only</c> applies only to the embedded engine (chDB), never to a server.</summary>
+    public bool EmbeddedOnly => Marked("-- embedded-only");
+
+    private bool Marked(string marker) => Text.Split('\n').Any(l => l.Trim() == marker);
 
     [GeneratedRegex(@"^(\d+)_([A-Za-z0-9_]+)\.sql$")]
     private static partial Regex FileNamePattern();

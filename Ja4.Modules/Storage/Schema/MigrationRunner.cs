@@ -14,7 +14,7 @@ public enum MigrationState
     Edited,
     /// <summary>Recorded as applied, but the file is gone.</summary>
     Missing,
-    /// <summary>Cluster-only migration on a single node.</summary>
+    /// <summary>A cluster-only migration on a single node, or an embedded-only one on a server.</summary>
     NotApplicable,
 }
 
@@ -65,7 +65,8 @@ public sealed partial class MigrationRunner(IStoreExecutor store, StorageOptions
             }
             else
             {
-                list.Add(new MigrationStatus(m.Version, m.Name, m.ClusterOnly && !Clustered ? MigrationState.NotApplicable : MigrationState.Pending, null));
+                var applies = (!m.ClusterOnly || Clustered) && (!m.EmbeddedOnly || options.Engine == StorageEngineKind.Chdb);
+                list.Add(new MigrationStatus(m.Version, m.Name, applies ? MigrationState.Pending : MigrationState.NotApplicable, null));
             }
         }
         foreach (var (version, a) in applied.Where(a => migrations.All(m => m.Version != a.Key)))

@@ -10,7 +10,7 @@ namespace Ja4.Modules.Storage.Writer;
 
 /// <summary>
 /// Writes correlated requests to <c>http_logs</c> and ClientHellos to <c>tls_handshakes</c> in
-/// batches closed by row count or age, each one <c>Native</c> block (column-oriented: the engine
+/// batches closed by row count, size or age, each one <c>Native</c> block (column-oriented: the engine
 /// reads it without parsing rows). A batch whose insert fails after a few
 /// attempts goes to the on-disk spill queue; while the queue holds anything, new batches are
 /// appended behind it so that order is kept, and the queue is replayed oldest first. Every insert
