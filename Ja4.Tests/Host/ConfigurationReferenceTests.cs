@@ -128,4 +128,31 @@ public sealed class ConfigurationReferenceTests
         }
         return false;
     }
+
+    /// <summary>The channel table gives each edge's default capacity and byte budget as the code has them.</summary>
+    [Fact]
+    public void Every_channel_row_states_the_edge_defaults()
+    {
+        var start = Reference.IndexOf("## Pipeline:Channels", StringComparison.Ordinal);
+        var end = Reference.IndexOf("\n## ", start + 1, StringComparison.Ordinal);
+        var rows = Reference[start..end].Split('\n').Where(l => l.StartsWith("| `", StringComparison.Ordinal))
+            .Select(l => l.Split('|', StringSplitOptions.TrimEntries))
+            .Where(c => c.Length > 5)
+            .ToDictionary(c => c[1].Trim('`'), c => (Capacity: c[3], MaxMb: c[4]), StringComparer.Ordinal);
+        foreach (var edge in Ja4.Modules.Core.Pipeline.Edges.All)
+        {
+            Assert.True(rows.TryGetValue(edge.Name, out var row), $"no row for channel {edge.Name}");
+            Assert.Equal(edge.DefaultCapacity.ToString(System.Globalization.CultureInfo.InvariantCulture), row.Capacity);
+            var sized = typeof(Ja4.Modules.Core.Events.ISizedEvent).IsAssignableFrom(edge.EventType);
+            Assert.Equal(sized, edge.DefaultMaxMb > 0);
+            if (sized)
+            {
+                Assert.Equal(edge.DefaultMaxMb.ToString(System.Globalization.CultureInfo.InvariantCulture), row.MaxMb);
+            }
+            else
+            {
+                Assert.StartsWith("—", row.MaxMb, StringComparison.Ordinal);
+            }
+        }
+    }
 }
