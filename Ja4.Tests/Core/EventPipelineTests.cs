@@ -129,6 +129,16 @@ public sealed class EventPipelineTests
         return new EventPipeline(modules.ToHashSet(), options, metrics);
     }
 
+    /// <summary>HttpIngest → Correlation with room for 1,024 requests or 1 MiB of them.</summary>
+    private static (EventOutlet<Ja4.Modules.Core.Events.HttpRequest> Outlet,
+        System.Threading.Channels.ChannelReader<Ja4.Modules.Core.Events.HttpRequest> Reader) RequestsWithOneMiB(Ja4Metrics metrics)
+    {
+        var p = BudgetPipeline(metrics, "HttpRequests", maxMb: 1, capacity: 1024, mode: null,
+            ModuleNames.HttpIngest, ModuleNames.Correlation);
+        return (p.Outlet<Ja4.Modules.Core.Events.HttpRequest>(ModuleNames.HttpIngest),
+            p.Reader<Ja4.Modules.Core.Events.HttpRequest>(Edges.HttpRequests)!);
+    }
+
     [Fact]
     public void Estimated_size_grows_with_what_the_client_sent()
     {
@@ -150,10 +160,7 @@ public sealed class EventPipelineTests
     public void Byte_budget_drops_huge_requests_long_before_the_event_count_is_reached()
     {
         var metrics = new Ja4Metrics();
-        var p = BudgetPipeline(metrics, "HttpRequests", maxMb: 1, capacity: 1024, mode: null,
-            ModuleNames.HttpIngest, ModuleNames.Correlation);
-        var outlet = p.Outlet<Ja4.Modules.Core.Events.HttpRequest>(ModuleNames.HttpIngest);
-        var reader = p.Reader<Ja4.Modules.Core.Events.HttpRequest>(Edges.HttpRequests)!;
+        var (outlet, reader) = RequestsWithOneMiB(metrics);
         // Each request holds ~400 KB (200,000 UTF-16 characters): two fit in 1 MiB, the third does not.
         var accepted = Enumerable.Range(0, 10).Count(i => outlet.TryPublish(HugeRequest(i, 200_000)));
         Assert.Equal(2, accepted);
@@ -166,7 +173,6 @@ public sealed class EventPipelineTests
         Assert.Equal("/0", first.Path);
         Assert.True(outlet.TryPublish(HugeRequest(10, 200_000)));
         Assert.False(outlet.TryPublish(HugeRequest(11, 200_000)));
-        // Small requests still pass while there is room in bytes, up to the count.
         var drained = 0;
         while (reader.TryRead(out _))
         {
@@ -174,6 +180,7 @@ public sealed class EventPipelineTests
         }
         Assert.Equal(2, drained);
         Assert.Equal(0, metrics.Read("ja4_channel_bytes", ("channel", "HttpRequests")));
+        // Small requests are bounded by the count again.
         Assert.Equal(1024, Enumerable.Range(0, 2000).Count(i => outlet.TryPublish(SampleRequest(i))));
     }
 
@@ -181,10 +188,7 @@ public sealed class EventPipelineTests
     public void An_event_larger_than_the_whole_budget_passes_alone()
     {
         var metrics = new Ja4Metrics();
-        var p = BudgetPipeline(metrics, "HttpRequests", maxMb: 1, capacity: 1024, mode: null,
-            ModuleNames.HttpIngest, ModuleNames.Correlation);
-        var outlet = p.Outlet<Ja4.Modules.Core.Events.HttpRequest>(ModuleNames.HttpIngest);
-        var reader = p.Reader<Ja4.Modules.Core.Events.HttpRequest>(Edges.HttpRequests)!;
+        var (outlet, reader) = RequestsWithOneMiB(metrics);
         Assert.True(outlet.TryPublish(HugeRequest(0, 1_000_000))); // ~2 MB into an empty channel
         Assert.False(outlet.TryPublish(SampleRequest(1)));         // nothing else until it is read
         Assert.True(reader.TryRead(out _));

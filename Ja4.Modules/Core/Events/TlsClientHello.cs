@@ -40,9 +40,9 @@ public sealed record TlsClientHello(
             var bytes = 120 + EventSize.Of(Sni) + EventSize.Of(TlsVersion) + EventSize.Of(Ja4) + EventSize.Of(Ja4R)
                         + EventSize.Of(Ja4O) + EventSize.Of(Ja4Ro) + EventSize.Of(Ja3) + EventSize.Of(Ja3Full)
                         + 2 * EventSize.ObjectOverhead + 8L * Alpn.Count;
-            foreach (var a in Alpn)
+            for (var i = 0; i < Alpn.Count; i++)
             {
-                bytes += EventSize.Of(a);
+                bytes += EventSize.Of(Alpn[i]);
             }
             return bytes;
         }
