@@ -111,8 +111,9 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             // A new table's first cleanup comes 30-40 s after it is created, whatever its settings.
             await OutdateAndWait(1, TimeSpan.FromSeconds(90));
             // After that the engine paces itself to remove about 150 parts per run, up to 5 minutes apart: ten outdated
-            // parts would wait minutes. Migration 18 keeps the runs 5-11 s apart.
-            await OutdateAndWait(2, TimeSpan.FromSeconds(15));
+            // parts would wait 30 s at the very least (the pacing never goes below cleanup_delay_period, 30 s by
+            // default), minutes in practice. Migration 18 keeps the runs 5-11 s apart; 25 s leaves room for a busy machine.
+            await OutdateAndWait(2, TimeSpan.FromSeconds(25));
             Assert.Equal(20, await CountAsync(store, table));
         });
     }
