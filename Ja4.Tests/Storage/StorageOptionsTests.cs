@@ -30,6 +30,7 @@ public sealed class StorageOptionsTests
             ("Modules:Storage:ClickHouse:Cluster", "a b"),
             ("Modules:Storage:BatchAge", "00:00:00"),
             ("Modules:Storage:BatchSize", "0"),
+            ("Modules:Storage:BatchMaxMb", "2048"),
             ("Modules:Storage:InsertConcurrency", "9"),
             ("Modules:Storage:Retention:HttpLogsDays", "0")));
         using var provider = services.BuildServiceProvider();
@@ -40,6 +41,7 @@ public sealed class StorageOptionsTests
         Assert.Contains("Modules:Storage:ClickHouse:Cluster must be", all);
         Assert.Contains("Modules:Storage:BatchAge must be between", all);
         Assert.Contains("Modules:Storage:BatchSize must be between 1 and 10000000", all);
+        Assert.Contains("Modules:Storage:BatchMaxMb must be between 1 and 1024", all);
         Assert.Contains("Modules:Storage:InsertConcurrency must be between 1 and 8", all);
         Assert.Contains("Modules:Storage:Retention:HttpLogsDays must be between 1 and 36500", all);
         Assert.DoesNotContain("DataAnnotation", all);

@@ -109,7 +109,8 @@ public sealed class EventPipeline
             // Only events that know their size are counted in bytes.
             _maxBytes = typeof(ISizedEvent).IsAssignableFrom(typeof(T)) ? maxBytes : 0;
             _channel = System.Threading.Channels.Channel.CreateBounded<T>(Edges.ChannelOptions(capacity));
-            Reader = new BudgetReader(this);
+            // Events without a size need nothing on the way out: their consumer reads the channel itself.
+            Reader = _maxBytes > 0 ? new BudgetReader(this) : _channel.Reader;
             Dropped = metrics.Counter("ja4_channel_dropped_total", "Events dropped because a channel was full.",
                 ("channel", definition.Name));
             Written = metrics.Counter("ja4_channel_written_total", "Events accepted into a channel.",
