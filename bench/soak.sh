@@ -88,7 +88,7 @@ done
 
 status=0
 dotnet "$bench" soak --url "http://127.0.0.1:$ops" --socket "$out/run/reqin.sock" --port "$port" --iface lo \
-  --rate "$rate" --seconds "$seconds" --interval "$interval" --pid "$pid" | tee "$out/soak.txt" || status=$?
+  --rate "$rate" --seconds "$seconds" --interval "$interval" --records "${SOAK_RECORDS:-realistic}" --pid "$pid" | tee "$out/soak.txt" || status=$?
 
 kill -TERM "$pid" 2>/dev/null || true
 code=0

@@ -28,7 +28,7 @@ public sealed class SoakMeasurement : IMeasurement
     public const double AllowedGrowth = 0.05;
 
     public string Name => "soak";
-    public string Description => "steady load on a running daemon, sampling /metrics: soak --url U --socket S --port P [--rate R] [--seconds N]";
+    public string Description => "steady load on a running daemon, sampling /metrics: soak --url U --socket S --port P [--rate R] [--seconds N] [--records realistic|minimal]";
 
     public async Task<int> RunAsync(string[] args)
     {
@@ -45,13 +45,20 @@ public sealed class SoakMeasurement : IMeasurement
         var pid = Arg(args, "--pid") is { } p ? int.Parse(p, CultureInfo.InvariantCulture) : (int?)null;
         var peakReset = false;
 
-        using var load = new SoakLoad(iface, socketPath, (ushort)port);
+        // realistic (default): browsers, scripts and crawlers with varied paths and headers (SoakRequests); minimal: the
+        // three-header records of one path pattern the soaks before 2026-12-07 evening sent (to compare with their figures).
+        var records = Arg(args, "--records") ?? "realistic";
+        if (records is not ("realistic" or "minimal"))
+        {
+            throw new ArgumentException($"--records is realistic or minimal, not {records}");
+        }
+        using var load = new SoakLoad(iface, socketPath, (ushort)port, records == "realistic");
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
         using var stop = new CancellationTokenSource();
         var generator = Task.Factory.StartNew(() => load.Run(rate, TimeSpan.FromSeconds(seconds), stop.Token), TaskCreationOptions.LongRunning);
 
         var samples = new List<SoakSample>();
-        Console.WriteLine($"soak: {rate:0} requests/s for {seconds:0} s on {iface} port {port} and {socketPath}; warm-up {warmup:0} s; sample every {interval:0} s");
+        Console.WriteLine($"soak: {rate:0} requests/s ({records} records) for {seconds:0} s on {iface} port {port} and {socketPath}; warm-up {warmup:0} s; sample every {interval:0} s");
         Console.WriteLine(SoakSample.Header);
         var clock = Stopwatch.StartNew();
         var next = 0.0;
@@ -141,6 +148,16 @@ public sealed class SoakMeasurement : IMeasurement
         if (fdSlope * window > 10)
         {
             problems.Add($"open file descriptors grow ({fdSlope * 60:0.0}/min)");
+        }
+        // Every request the generator sent is a record on the socket and a handshake on the wire: at a steady rate the
+        // daemon must take all of them (drops count channel overflows, invalid records and the kernel's capture drops).
+        if (final.Dropped > 0)
+        {
+            problems.Add($"{final.Dropped} events dropped (channels, invalid records, capture)");
+        }
+        if (final.Records < final.Sent || final.Hellos < final.Sent)
+        {
+            problems.Add($"the daemon took {final.Records} records and {final.Hellos} handshakes of {final.Sent} requests sent");
         }
         if (final.Lost > 0)
         {
@@ -274,12 +291,15 @@ internal sealed partial class SoakLoad : IDisposable
     private readonly byte[][] _hellos;
     private readonly string[] _snis;
     private readonly byte[] _frame = new byte[14 + 20 + 20 + 65536];
+    private readonly SoakRequests? _requests;
+    private readonly StringBuilder _record = new(2048);
     private long _sent;
     private long _skipped;
 
-    public SoakLoad(string iface, string socketPath, ushort serverPort)
+    public SoakLoad(string iface, string socketPath, ushort serverPort, bool realistic)
     {
         _serverPort = serverPort;
+        _requests = realistic ? new SoakRequests(11) : null;
         var random = new Random(7);
         _snis = Enumerable.Range(0, Hellos).Select(i => $"soak{i}.example.test").ToArray();
         _hellos = Enumerable.Range(0, Hellos).Select(i =>
@@ -357,8 +377,19 @@ internal sealed partial class SoakLoad : IDisposable
         Inject(clientIp, clientPort, isn + 1, 1, Psh | Ack, hello);
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         var sni = _snis[n % Hellos];
-        var record = string.Create(CultureInfo.InvariantCulture,
-            $$"""{"v":1,"time_us":{{now}},"client_ip":"127.1.{{(clientIp >> 8) & 255}}.{{clientIp & 255}}","client_port":{{clientPort}},"server_ip":"127.0.0.1","server_port":{{_serverPort}},"vhost":"{{sni}}","method":"GET","path":"/soak/{{n % 1000}}.html","query":"","protocol":"HTTP/1.1","host":"{{sni}}","status":200,"bytes_sent":{{1000 + (n % 5000)}},"duration_us":{{200 + (n % 3000)}},"conn_id":{{n}},"keepalive_index":0,"tls_protocol":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","tls_sni":"{{sni}}","headers":[["Host","{{sni}}"],["User-Agent","soak/1.0"],["Accept","*/*"]]}""");
+        string record;
+        if (_requests is null)
+        {
+            record = string.Create(CultureInfo.InvariantCulture,
+                $$"""{"v":1,"time_us":{{now}},"client_ip":"127.1.{{(clientIp >> 8) & 255}}.{{clientIp & 255}}","client_port":{{clientPort}},"server_ip":"127.0.0.1","server_port":{{_serverPort}},"vhost":"{{sni}}","method":"GET","path":"/soak/{{n % 1000}}.html","query":"","protocol":"HTTP/1.1","host":"{{sni}}","status":200,"bytes_sent":{{1000 + (n % 5000)}},"duration_us":{{200 + (n % 3000)}},"conn_id":{{n}},"keepalive_index":0,"tls_protocol":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","tls_sni":"{{sni}}","headers":[["Host","{{sni}}"],["User-Agent","soak/1.0"],["Accept","*/*"]]}""");
+        }
+        else
+        {
+            _record.Clear().Append(CultureInfo.InvariantCulture,
+                $$"""{"v":1,"time_us":{{now}},"client_ip":"127.1.{{(clientIp >> 8) & 255}}.{{clientIp & 255}}","client_port":{{clientPort}},"server_ip":"127.0.0.1","server_port":{{_serverPort}},"vhost":"{{sni}}","host":"{{sni}}","conn_id":{{n}},"tls_protocol":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","tls_sni":"{{sni}}""").Append('"');
+            _requests.Append(_record, n % Clients, sni, 0);
+            record = _record.Append('}').ToString();
+        }
         _ingest.Send(Encoding.UTF8.GetBytes(record));
         Inject(clientIp, clientPort, isn + 1 + (uint)hello.Length, 1, Fin | Ack, []);
     }
