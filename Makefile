@@ -58,7 +58,7 @@ rpm: deps-test chdb native
 package-test: deps-test chdb native
 	tests/package/deb-install.sh
 
-## soak: the daemon under steady load for SOAK_SECONDS (default 600), optionally within SOAK_MEMORY_LIMIT_MB; RSS, GC, drops every 10 s
+## soak: the daemon under steady load for SOAK_SECONDS (default 600) of web-shop requests (SOAK_RECORDS=minimal: three-header ones), optionally within SOAK_MEMORY_LIMIT_MB; RSS, GC, drops every 10 s
 soak: deps-bench build
 	bench/soak.sh . bench/out
 

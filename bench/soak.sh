@@ -6,7 +6,9 @@
 # (default 10), then a verdict on growth after the warm-up (linear fit) and on the peak resident
 # size after the warm-up (the kernel's high-water mark, between samples too), and checks that
 # SIGTERM stops the daemon with exit code 0. With SOAK_MEMORY_LIMIT_MB (below) the daemon runs under a
-# memory limit and must not be killed for memory.
+# memory limit and must not be killed for memory. SOAK_RECORDS: realistic (default; a web shop's browsers,
+# scripts and crawlers, SoakRequests.cs) or minimal (three headers, one path pattern: the records of the soaks
+# before 2026-12-07 evening, to compare with their figures).
 # Usage: bench/soak.sh REPO_ROOT OUT_DIR   (as root: packet injection and capture on lo)
 set -euo pipefail
 root="$(cd "${1:-.}" && pwd)"
