@@ -41,6 +41,9 @@ internal sealed class SoakRequests(int seed)
         new("python-requests/2.31.0", false, false, ["Host", "User-Agent", "Accept-Encoding", "Accept", "Connection"]),
     ];
 
+    // The header names as the value switch below knows them (lower case), computed once rather than per request.
+    private static readonly string[][] KnownNames = [.. Profiles.Select(p => p.Headers.Select(h => h.ToLowerInvariant()).ToArray())];
+
     private static readonly string[] Words =
     [
         "shoes", "jacket", "lamp", "chair", "table", "phone", "case", "cable", "charger", "watch", "bag", "shirt", "dress", "coffee",
@@ -73,7 +76,8 @@ internal sealed class SoakRequests(int seed)
     /// </summary>
     public void Append(StringBuilder json, long client, string host, long connectionRequests)
     {
-        var profile = Profiles[(int)(client % Profiles.Length)];
+        var index = (int)(client % Profiles.Length);
+        var profile = Profiles[index];
         var post = NextPathAndQuery(profile.Browser);
         var status = NextStatus();
         var asset = _path.Length > 7 && (_path[1] == 's' || _path[1] == 'i');
@@ -93,7 +97,7 @@ internal sealed class SoakRequests(int seed)
                 continue;
             }
             json.Append(i == 0 ? "[\"" : ",[\"").Append(name).Append("\",\"");
-            AppendValue(json, name.ToLowerInvariant(), profile, host, client, post);
+            AppendValue(json, KnownNames[index][i], profile, host, client, post);
             json.Append("\"]");
         }
         if (post)
