@@ -377,19 +377,19 @@ internal sealed partial class SoakLoad : IDisposable
         Inject(clientIp, clientPort, isn + 1, 1, Psh | Ack, hello);
         var now = TimeProvider.System.GetUtcNow().ToUnixTimeMilliseconds() * 1000;
         var sni = _snis[n % Hellos];
-        string record;
+        // The connection's fields, then the request's: the web shop's (SoakRequests) or the three-header minimal one.
+        _record.Clear().Append(CultureInfo.InvariantCulture,
+            $$"""{"v":1,"time_us":{{now}},"client_ip":"127.1.{{(clientIp >> 8) & 255}}.{{clientIp & 255}}","client_port":{{clientPort}},"server_ip":"127.0.0.1","server_port":{{_serverPort}},"vhost":"{{sni}}","host":"{{sni}}","conn_id":{{n}},"tls_protocol":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","tls_sni":"{{sni}}""").Append('"');
         if (_requests is null)
         {
-            record = string.Create(CultureInfo.InvariantCulture,
-                $$"""{"v":1,"time_us":{{now}},"client_ip":"127.1.{{(clientIp >> 8) & 255}}.{{clientIp & 255}}","client_port":{{clientPort}},"server_ip":"127.0.0.1","server_port":{{_serverPort}},"vhost":"{{sni}}","method":"GET","path":"/soak/{{n % 1000}}.html","query":"","protocol":"HTTP/1.1","host":"{{sni}}","status":200,"bytes_sent":{{1000 + (n % 5000)}},"duration_us":{{200 + (n % 3000)}},"conn_id":{{n}},"keepalive_index":0,"tls_protocol":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","tls_sni":"{{sni}}","headers":[["Host","{{sni}}"],["User-Agent","soak/1.0"],["Accept","*/*"]]}""");
+            _record.Append(CultureInfo.InvariantCulture,
+                $$""","method":"GET","path":"/soak/{{n % 1000}}.html","query":"","protocol":"HTTP/1.1","status":200,"bytes_sent":{{1000 + (n % 5000)}},"duration_us":{{200 + (n % 3000)}},"keepalive_index":0,"headers":[["Host","{{sni}}"],["User-Agent","soak/1.0"],["Accept","*/*"]]""");
         }
         else
         {
-            _record.Clear().Append(CultureInfo.InvariantCulture,
-                $$"""{"v":1,"time_us":{{now}},"client_ip":"127.1.{{(clientIp >> 8) & 255}}.{{clientIp & 255}}","client_port":{{clientPort}},"server_ip":"127.0.0.1","server_port":{{_serverPort}},"vhost":"{{sni}}","host":"{{sni}}","conn_id":{{n}},"tls_protocol":"TLSv1.3","tls_cipher":"TLS_AES_128_GCM_SHA256","tls_sni":"{{sni}}""").Append('"');
             _requests.Append(_record, n % Clients, sni, 0);
-            record = _record.Append('}').ToString();
         }
+        var record = _record.Append('}').ToString();
         _ingest.Send(Encoding.UTF8.GetBytes(record));
         Inject(clientIp, clientPort, isn + 1 + (uint)hello.Length, 1, Fin | Ack, []);
     }
