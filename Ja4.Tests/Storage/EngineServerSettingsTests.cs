@@ -2,7 +2,7 @@ namespace Ja4.Tests.Storage;
 
 /// <summary>
 /// The embedded engine boots with bounded thread pools (its defaults: 128 cleaning threads, 1,000 idle threads kept)
-/// and without its expression JIT (its default compiles an expression met three times).
+/// and without its expression JIT (its default compiles an expression met three times), running one merge at a time.
 /// </summary>
 [Collection("chdb")]
 public sealed class EngineServerSettingsTests(ChdbFixture fixture)
@@ -13,6 +13,15 @@ public sealed class EngineServerSettingsTests(ChdbFixture fixture)
         var text = System.Text.Encoding.UTF8.GetString(await fixture.Chdb.QueryAsync(
             "SELECT name, value FROM system.server_settings WHERE name IN ('max_parts_cleaning_thread_pool_size', 'max_thread_pool_free_size') ORDER BY name"));
         Assert.Equal("max_parts_cleaning_thread_pool_size\t4\nmax_thread_pool_free_size\t8", text.Trim());
+    }
+
+    [Fact]
+    public async Task One_background_merge_runs_at_a_time()
+    {
+        // The engine's defaults here: a pool of 2 and a ratio of 2, four merges at once.
+        var text = System.Text.Encoding.UTF8.GetString(await fixture.Chdb.QueryAsync(
+            "SELECT name, value FROM system.server_settings WHERE name IN ('background_pool_size', 'background_merges_mutations_concurrency_ratio') ORDER BY name"));
+        Assert.Equal("background_merges_mutations_concurrency_ratio\t1\nbackground_pool_size\t1", text.Trim());
     }
 
     [Fact]

@@ -51,12 +51,13 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13 or 15 or 16), s => Assert.Equal(MigrationState.Pending, s.State));
             // The cluster-only migrations (Distributed tables) do not apply to a single store.
             Assert.All(before.Where(s => s.Version is 8 or 10 or 12 or 14 or 17), s => Assert.Equal(MigrationState.NotApplicable, s.State));
-            // The embedded-only migration (prompt removal of outdated parts) applies to chDB, not to a server.
+            // The embedded-only migrations (prompt removal of outdated parts, adaptive write buffers) apply to chDB, not to a server.
             var embedded = engine == "chdb";
-            Assert.Equal(embedded ? MigrationState.Pending : MigrationState.NotApplicable, before.Single(s => s.Version == 18).State);
+            Assert.All(before.Where(s => s.Version is 18 or 19),
+                s => Assert.Equal(embedded ? MigrationState.Pending : MigrationState.NotApplicable, s.State));
 
             var applied = await runner.MigrateAsync(CancellationToken.None);
-            Assert.Equal(embedded ? [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16, 18] : [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16],
+            Assert.Equal(embedded ? [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16, 18, 19] : [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16],
                 applied.Select(m => m.Version));
             var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                 new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
@@ -74,9 +75,16 @@ public sealed class StorageContractTests(ChdbFixture fixture)
                 Assert.Contains("vertical_merge_algorithm_min_columns_to_activate = 1", wide);
             });
 
+            // Migration 19 (embedded only): write buffers that start small on the five tables written at every insert.
+            var adaptive = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} " +
+                "AND engine_full LIKE '%min_columns_to_activate_adaptive_write_buffer = 1%' ORDER BY name",
+                new Dictionary<string, string> { ["db"] = o.Database })).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(embedded ? ["agg_host_ip_ja4_1h", "agg_host_path_1h", "agg_traffic_1m", "http_logs", "tls_handshakes"] : [],
+                adaptive);
+
             var again = await runner.MigrateAsync(CancellationToken.None);
             Assert.Empty(again);
-            Assert.Equal(embedded ? 13 : 12, await CountAsync(store, o.Database + ".schema_migrations"));
+            Assert.Equal(embedded ? 14 : 12, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
             Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
         });
