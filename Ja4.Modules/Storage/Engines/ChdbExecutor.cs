@@ -56,17 +56,18 @@ public sealed class ChdbExecutor : IStoreExecutor
     /// the materialized views' expressions and aggregates on every insert's block of a few thousand rows, a gain of
     /// microseconds that kept LLVM's code and working memory resident (at 5,000 requests/s over 10 minutes: 449 → 411 MB
     /// resident on average). Inserts are faster without it; the dashboard's queries are unchanged within the spread
-    /// except the largest IP-block page, about a tenth slower. The engine runs one background merge at a time
-    /// (background_pool_size 1, concurrency ratio 1; its defaults here allow four): each merge of a few seconds of
-    /// data holds 10-60 MB while it runs, and up to three ran together at 5,000 requests/s (83 MB between them), the
-    /// daemon's highest peaks. Merges of that load take 0.1-1.6 s each and keep every table under ten active parts.
+    /// except the largest IP-block page, about a tenth slower. The engine runs at most two background merges at a
+    /// time (two threads, concurrency ratio 1; its defaults here allow four): each merge of a few seconds of data holds
+    /// 10-60 MB while it runs, and up to three ran together at 5,000 requests/s (83 MB between them), the daemon's
+    /// highest peaks. One at a time measured lower still, but then a long merge of a large partition (minutes on a
+    /// busy day's requests) would hold back every other table's merges while inserts add a part a second to each.
     /// docs/BENCHMARKS.md, Soak and Dashboard.
     /// </summary>
     internal static readonly string[] EngineServerSettings =
     [
         "--max_parts_cleaning_thread_pool_size=4", "--max_thread_pool_free_size=8",
         "--compile_expressions=0", "--compile_aggregate_expressions=0", "--compile_sort_description=0",
-        "--background_pool_size=1", "--background_merges_mutations_concurrency_ratio=1",
+        "--background_pool_size=2", "--background_merges_mutations_concurrency_ratio=1",
     ];
 
     /// <summary>Opens a connection to the engine with its data under <paramref name="dataPath"/>.</summary>
