@@ -63,7 +63,6 @@ internal sealed class SoakRequests(int seed)
         "/cgi-bin/luci/;stok=/locale", "/server-status", "/actuator/env",
     ];
 
-    private const string Hex = "0123456789abcdef";
     private const string Base64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
     private readonly Random _random = new(seed);
@@ -78,7 +77,7 @@ internal sealed class SoakRequests(int seed)
     {
         var index = (int)(client % Profiles.Length);
         var profile = Profiles[index];
-        var post = NextPathAndQuery(profile.Browser);
+        var post = NextPathAndQuery(profile.Browser, client);
         var status = NextStatus();
         var asset = _path.Length > 7 && (_path[1] == 's' || _path[1] == 'i');
         json.Append(",\"method\":\"").Append(post ? "POST" : "GET")
@@ -171,18 +170,23 @@ internal sealed class SoakRequests(int seed)
         }
     }
 
-    /// <summary>Fills the path and query buffers; true for a POST.</summary>
-    private bool NextPathAndQuery(bool browser)
+    /// <summary>
+    /// Fills the path and query buffers; true for a POST. As on a site: one release's asset names (a content hash per
+    /// file), one slug per product, one cart per client.
+    /// </summary>
+    private bool NextPathAndQuery(bool browser, long client)
     {
         _path.Clear();
         _query.Clear();
         var kind = _random.Next(100);
-        var word = Words[_random.Next(Words.Length)];
+        var wordIndex = _random.Next(Words.Length);
+        var word = Words[wordIndex];
         if (kind < 25)
         {
-            _path.Append("/static/").Append(_random.Next(2) == 0 ? "js/" : "css/").Append(word).Append('.');
-            AppendRandom(_path, Hex, 8);
-            _path.Append(_path[8] == 'j' ? ".js" : ".css");
+            var script = _random.Next(2) == 0;
+            var hash = (uint)(wordIndex * 2 + (script ? 1 : 0) + 1) * 2654435761u;
+            _path.Append("/static/").Append(script ? "js/" : "css/").Append(word).Append('.')
+                .Append(hash.ToString("x8", CultureInfo.InvariantCulture)).Append(script ? ".js" : ".css");
         }
         else if (kind < 45)
         {
@@ -191,8 +195,9 @@ internal sealed class SoakRequests(int seed)
         }
         else if (kind < 65)
         {
-            _path.Append("/products/").Append(_random.Next(1, 200_000).ToString(CultureInfo.InvariantCulture)).Append('-').Append(word)
-                .Append('-').Append(Words[_random.Next(Words.Length)]);
+            var product = _random.Next(1, 200_000);
+            _path.Append("/products/").Append(product.ToString(CultureInfo.InvariantCulture)).Append('-')
+                .Append(Words[product % Words.Length]).Append('-').Append(Words[product / Words.Length % Words.Length]);
             if (browser && _random.Next(5) == 0)
             {
                 _query.Append("utm_source=newsletter&utm_medium=email&utm_campaign=")
@@ -214,9 +219,10 @@ internal sealed class SoakRequests(int seed)
         }
         else if (kind < 93)
         {
-            _path.Append("/api/v1/cart/");
-            AppendRandom(_path, Hex, 32);
-            _path.Append("/items");
+            _path.Append("/api/v1/cart/")
+                .Append(unchecked((ulong)client * 0x9E3779B97F4A7C15UL).ToString("x16", CultureInfo.InvariantCulture))
+                .Append(unchecked((ulong)(client + 1) * 0xC2B2AE3D27D4EB4FUL).ToString("x16", CultureInfo.InvariantCulture))
+                .Append("/items");
             return true;
         }
         else if (kind < 98)
