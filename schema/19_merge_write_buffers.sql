@@ -1,7 +1,7 @@
 -- 19 (embedded engine only): write buffers that grow with the data.
 -- The engine writes each column file of a new part through a compression buffer and a file buffer of 1 MiB each
 -- (max_compress_block_size), allocated in full when the part's writer opens. A horizontal merge writes every
--- column at once (agg_host_ip_ja4_1h: 27 columns and its projection's; agg_host_path_1h: 8), an insert likewise, and
+-- column at once (agg_host_ip_ja4_1h: 25 columns and its projection's; agg_host_path_1h: 8), an insert likewise, and
 -- most columns of a merge of a few seconds of data hold far less than 1 MiB. Adaptive write buffers start at
 -- 16 KiB and double as a column needs them, up to the same 1 MiB, so parts and their compression are unchanged; the
 -- engine turns them on by itself only for tables of 500 columns or more (min_columns_to_activate_adaptive_write_buffer).
