@@ -64,6 +64,14 @@ internal sealed class SoakRequests(int seed)
     ];
 
     private const string Base64Url = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    private const string Hex = "0123456789abcdef";
+
+    // One release's static files: a stylesheet and a script per word (at 2i and 2i + 1), each name with its content hash.
+    private static readonly string[] Assets =
+    [
+        .. Words.SelectMany((w, i) => new[] { ("css/", ".css"), ("js/", ".js") }.Select((kind, k) =>
+            "/static/" + kind.Item1 + w + "." + ((uint)(i * 2 + k + 1) * 2654435761u).ToString("x8", CultureInfo.InvariantCulture) + kind.Item2)),
+    ];
 
     private readonly Random _random = new(seed);
     private readonly StringBuilder _path = new(256);
@@ -183,10 +191,7 @@ internal sealed class SoakRequests(int seed)
         var word = Words[wordIndex];
         if (kind < 25)
         {
-            var script = _random.Next(2) == 0;
-            var hash = (uint)(wordIndex * 2 + (script ? 1 : 0) + 1) * 2654435761u;
-            _path.Append("/static/").Append(script ? "js/" : "css/").Append(word).Append('.')
-                .Append(hash.ToString("x8", CultureInfo.InvariantCulture)).Append(script ? ".js" : ".css");
+            _path.Append(Assets[wordIndex * 2 + (_random.Next(2) == 0 ? 1 : 0)]);
         }
         else if (kind < 45)
         {
@@ -219,10 +224,10 @@ internal sealed class SoakRequests(int seed)
         }
         else if (kind < 93)
         {
-            _path.Append("/api/v1/cart/")
-                .Append(unchecked((ulong)client * 0x9E3779B97F4A7C15UL).ToString("x16", CultureInfo.InvariantCulture))
-                .Append(unchecked((ulong)(client + 1) * 0xC2B2AE3D27D4EB4FUL).ToString("x16", CultureInfo.InvariantCulture))
-                .Append("/items");
+            _path.Append("/api/v1/cart/");
+            AppendHex(_path, unchecked((ulong)client * 0x9E3779B97F4A7C15UL));
+            AppendHex(_path, unchecked((ulong)(client + 1) * 0xC2B2AE3D27D4EB4FUL));
+            _path.Append("/items");
             return true;
         }
         else if (kind < 98)
@@ -246,6 +251,15 @@ internal sealed class SoakRequests(int seed)
         < 99 => 500,
         _ => 301,
     };
+
+    /// <summary>Appends <paramref name="value"/> as 16 lower-case hex digits, without a string per request.</summary>
+    private static void AppendHex(StringBuilder sb, ulong value)
+    {
+        for (var shift = 60; shift >= 0; shift -= 4)
+        {
+            sb.Append(Hex[(int)(value >> shift) & 0xF]);
+        }
+    }
 
     private void AppendRandom(StringBuilder sb, string alphabet, int length)
     {
