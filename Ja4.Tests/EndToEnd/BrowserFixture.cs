@@ -33,12 +33,16 @@ public sealed class BrowserFixture : IAsyncLifetime
         Directory.CreateDirectory(ArtifactsDir);
     }
 
-    /// <summary>A page that records console errors and failed requests into <paramref name="errors"/>.</summary>
-    public async Task<IPage> NewPageAsync(List<string> errors, int width = 1366, int height = 768)
+    /// <summary>
+    /// A page that records console errors and failed requests into <paramref name="errors"/>;
+    /// <paramref name="javaScript"/> false gives a browser with scripts off (server-rendered pages only).
+    /// </summary>
+    public async Task<IPage> NewPageAsync(List<string> errors, int width = 1366, int height = 768, bool javaScript = true)
     {
         var context = await Browser.NewContextAsync(new BrowserNewContextOptions
         {
             ViewportSize = new ViewportSize { Width = width, Height = height },
+            JavaScriptEnabled = javaScript,
         });
         var page = await context.NewPageAsync();
         page.Console += (_, m) =>
