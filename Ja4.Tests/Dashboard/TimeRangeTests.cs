@@ -14,6 +14,7 @@ public sealed class TimeRangeTests
         Assert.Equal(new DateTimeOffset(2026, 11, 24, 12, 0, 0, TimeSpan.Zero), r.From);
         Assert.Equal(Now, r.To);
         Assert.Equal("range=24h", r.ToQueryString());
+        Assert.Equal([("range", "24h")], r.FormFields);
     }
 
     [Fact]
@@ -24,6 +25,8 @@ public sealed class TimeRangeTests
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 10, 0, 0, TimeSpan.Zero), r.From);
         Assert.Equal(new DateTimeOffset(2026, 11, 25, 10, 30, 0, TimeSpan.Zero), r.To);
         Assert.Equal("from=2026-11-25T10%3A00%3A00Z&to=2026-11-25T10%3A30%3A00Z", r.ToQueryString());
+        // A form's hidden fields carry the values unescaped (the browser escapes them).
+        Assert.Equal([("from", "2026-11-25T10:00:00Z"), ("to", "2026-11-25T10:30:00Z")], r.FormFields);
         Assert.Equal(TimeSpan.FromMinutes(1), r.Bucket);
     }
 

@@ -104,6 +104,10 @@ public sealed record TimeRange(DateTimeOffset From, DateTimeOffset To, string? P
         ? new Dictionary<string, object?> { ["range"] = Preset, ["from"] = null, ["to"] = null }
         : new Dictionary<string, object?> { ["range"] = null, ["from"] = Format(From), ["to"] = Format(To) };
 
+    /// <summary>The parameters this range sets (none of the removals), as a GET form's hidden fields carry them.</summary>
+    public IEnumerable<(string Name, string Value)> FormFields =>
+        QueryParameters.Where(p => p.Value is string).Select(p => (p.Key, (string)p.Value!));
+
     /// <summary>The same parameters as a query string without the leading '?'.</summary>
     public string ToQueryString() => Preset is not null
         ? "range=" + Preset
