@@ -1,3 +1,4 @@
+using System.Web;
 using Ja4.Tests.EndToEnd;
 using Ja4.Tests.Storage;
 using Microsoft.Playwright;
@@ -65,7 +66,7 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         // Anomalies: three clients; filter them, sort, filter again, then follow a row.
         await page.WaitForSelectorAsync("#anomaly-table tbody tr td[data-ip]");
         await Interactive(page);
-        // The circuit's own first load is over before the filters are typed (its render must not race the typing).
+        // The live connection's own first load of the rows is over (the counts below are its, not the prerendered page's).
         await page.WaitForSelectorAsync("#page-title[data-loaded=true]");
         await page.WaitForFunctionAsync("() => document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 3",
             null, new PageWaitForFunctionOptions { Timeout = 60_000 });
@@ -140,6 +141,16 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         Assert.Equal("Text", await page.GetAttributeAsync("#search-kind", "data-kind"));
         Assert.Equal("script", await page.InputValueAsync("#search-box"));
         await Shot(page, "search");
+        // A hostile query travels as one escaped value: it neither adds a parameter nor cuts the address.
+        const string hostile = "<b>x</b>&range=30d#frag";
+        await page.Locator("#search-box").FillAsync(hostile);
+        await page.Locator("#search-box").PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains("q=%3Cb%3E"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        var sent = HttpUtility.ParseQueryString(new Uri(page.Url).Query);
+        Assert.Equal(hostile, sent["q"]);
+        Assert.Equal(["7d"], sent.GetValues("range") ?? []);
+        await page.WaitForSelectorAsync("#search-empty");
+        Assert.Equal(hostile, await page.InputValueAsync("#search-box"));
         await page.GotoAsync(daemon.BaseUrl + "/search?range=24h&q=" + Ja4A[..10]);
         await page.WaitForSelectorAsync("#search-ja4");
         Assert.Equal("Ja4Prefix", await page.GetAttributeAsync("#search-kind", "data-kind"));
