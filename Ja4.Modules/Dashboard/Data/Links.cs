@@ -13,12 +13,14 @@ public static class Links
     public const string Live = "/live";
     public const string Status = "/status";
     public const string Login = "/login";
+    public const string IpPage = "/ip";
+    public const string FingerprintPage = "/fingerprint";
 
     /// <summary>IP investigation of one address or CIDR block.</summary>
-    public static string Ip(string addressOrCidr, TimeRange? range = null) => With("/ip", "addr", addressOrCidr, range);
+    public static string Ip(string addressOrCidr, TimeRange? range = null) => With(IpPage, "addr", addressOrCidr, range);
 
     /// <summary>Fingerprint explorer of one JA4.</summary>
-    public static string Ja4(string ja4, TimeRange? range = null) => With("/fingerprint", "ja4", ja4, range);
+    public static string Ja4(string ja4, TimeRange? range = null) => With(FingerprintPage, "ja4", ja4, range);
 
     /// <summary>One campaign.</summary>
     public static string Campaign(string id, TimeRange? range = null) => With(Campaigns, "id", id, range);

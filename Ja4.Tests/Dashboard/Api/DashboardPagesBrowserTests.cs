@@ -109,10 +109,11 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
             null, new PageWaitForFunctionOptions { Timeout = 60_000 });
         Assert.Equal("198.51.100.11", await page.Locator("#anomaly-table tbody tr td[data-ip]").First.GetAttributeAsync("data-ip"));
         Assert.Equal(2, await page.Locator("#anomaly-table tbody tr td[data-ip]").CountAsync());
-        // A click on a row (not on its link) is handled by the live connection of the page just loaded.
-        await Interactive(page);
+        // A click on a row (not on its link) follows the row's address link, in the browser and in place.
         await page.Locator("#anomaly-table tbody tr").Nth(1).Locator("td").Nth(5).ClickAsync();
-        await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10&range=24h"), new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForSelectorAsync("#ip-target:has-text('198.51.100.10')");
+        Assert.Equal("same page", await page.EvaluateAsync<string>("() => window.ja4Marker"));
 
         // Campaigns: the list, then one campaign with its members, paths and block-list exports.
         await page.GotoAsync(daemon.BaseUrl + "/campaigns?range=24h");
@@ -160,7 +161,7 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task Search_box_and_anomaly_filters_work_with_scripts_off()
+    public async Task Search_box_anomaly_filters_and_address_box_work_with_scripts_off()
     {
         await using var daemon = await DashboardTestDaemon.StartAsync(chdb);
         await SeedAsync(daemon);
@@ -189,6 +190,13 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await page.Locator("#search-box").PressAsync("Enter");
         await page.WaitForURLAsync(u => u.Contains("q=script"));
         Assert.Equal(1, await page.Locator("#search-user_agent td:has-text('<script>alert(1)</script>')").CountAsync());
+
+        // The IP investigation's box (the fingerprint explorer's is the same form).
+        await page.GotoAsync(daemon.BaseUrl + "/ip?range=24h");
+        await page.Locator("#ip-input").FillAsync("198.51.100.10");
+        await page.Locator("#ip-input").PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10&range=24h"));
+        Assert.Equal("198.51.100.10", await page.Locator("#ip-target").InnerTextAsync());
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 }

@@ -118,9 +118,18 @@ public sealed class PagesBrowserTests(ChdbFixture chdb) : IAsyncLifetime
         Assert.Equal(0, await page.Locator("#ja4-main script").CountAsync());
         await ShotAsync(page, "ip-investigation");
 
-        // A block, and a bad address.
-        page = await OpenAsync(errors, "/ip?addr=" + Uri.EscapeDataString("203.0.113.0/24") + "&range=24h");
-        Assert.Equal("2", await page.GetAttributeAsync("#ip-addresses .ja4-kpi-value", "data-value"));
+        // A block typed in the page's box and sent with Enter: the box's form asks for it with the page's time range,
+        // in place (the script's marker survives: no reload).
+        await page.EvaluateAsync("() => { window.ja4Marker = 'same page'; }");
+        await page.Locator("#ip-input").FillAsync(" 203.0.113.0/24 ");
+        await page.Locator("#ip-input").PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains("/ip?addr=203.0.113.0%2F24&range=24h"),
+            new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForFunctionAsync("() => document.querySelector('#ip-addresses .ja4-kpi-value')?.getAttribute('data-value') === '2'",
+            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
+        Assert.Equal("203.0.113.0/24", await page.Locator("#ip-target").InnerTextAsync());
+        Assert.Equal("same page", await page.EvaluateAsync<string>("() => window.ja4Marker"));
+        // A bad address.
         page = await OpenAsync(errors, "/ip?addr=" + Uri.EscapeDataString("<b>nope</b>"));
         Assert.Contains("is not an IP address or CIDR block", await page.Locator("#ip-error").InnerTextAsync());
         Assert.Equal(0, await page.Locator("#ip-error b").CountAsync());
@@ -133,6 +142,13 @@ public sealed class PagesBrowserTests(ChdbFixture chdb) : IAsyncLifetime
         Assert.Contains("x25519", await page.Locator("#decoded-groups").InnerTextAsync());
         Assert.Contains("100.0 %", await page.Locator("#fp-ua-summary").InnerTextAsync());
         await ShotAsync(page, "fingerprint");
+        // Another fingerprint through the page's box and its button.
+        await page.Locator("#fp-input").FillAsync(DashboardSeed.Ja4Curl);
+        await page.ClickAsync("#fp-go");
+        await page.WaitForURLAsync(u => u.Contains($"/fingerprint?ja4={DashboardSeed.Ja4Curl}&range=24h"),
+            new PageWaitForURLOptions { Timeout = 30_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForFunctionAsync($"() => document.getElementById('fp-ja4')?.textContent === '{DashboardSeed.Ja4Curl}'",
+            null, new PageWaitForFunctionOptions { Timeout = 30_000 });
 
         // Status: store health and the last detection run.
         page = await OpenAsync(errors, "/status");
