@@ -60,10 +60,11 @@ public sealed class StorageCommandTests(ChdbFixture fixture) : IDisposable
             var run = await RunAsync("migrate", "--config", config);
             Assert.Equal(0, run.Code);
             Assert.Contains("applied 04_agg_host_ip_ja4_1h.sql", run.Out);
-            // 1-7, 9, 11, 13, 15, 16 and the embedded-only 18 and 19; the cluster-only ones do not apply.
-            Assert.Contains("14 migration(s) applied", run.Out);
+            // 1-7, 9, 11, 13, 15, 16 and the embedded-only 18, 19 and 20; the cluster-only ones do not apply.
+            Assert.Contains("15 migration(s) applied", run.Out);
             Assert.Contains("applied 18_prompt_outdated_part_cleanup.sql", run.Out);
             Assert.Contains("applied 19_merge_write_buffers.sql", run.Out);
+            Assert.Contains("applied 20_merge_fan_in.sql", run.Out);
 
             var after = await RunAsync("migrate", "--status", "--config", config);
             Assert.Matches(@"6\s+applied\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\s+06_known_fingerprints\.sql", after.Out);

@@ -51,13 +51,14 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             Assert.All(before.Where(s => s.Version is <= 7 or 9 or 11 or 13 or 15 or 16), s => Assert.Equal(MigrationState.Pending, s.State));
             // The cluster-only migrations (Distributed tables) do not apply to a single store.
             Assert.All(before.Where(s => s.Version is 8 or 10 or 12 or 14 or 17), s => Assert.Equal(MigrationState.NotApplicable, s.State));
-            // The embedded-only migrations (prompt removal of outdated parts, adaptive write buffers) apply to chDB, not to a server.
+            // The embedded-only migrations (prompt removal of outdated parts, adaptive write buffers, three parts per merge)
+            // apply to chDB, not to a server.
             var embedded = engine == "chdb";
-            Assert.All(before.Where(s => s.Version is 18 or 19),
+            Assert.All(before.Where(s => s.Version is 18 or 19 or 20),
                 s => Assert.Equal(embedded ? MigrationState.Pending : MigrationState.NotApplicable, s.State));
 
             var applied = await runner.MigrateAsync(CancellationToken.None);
-            Assert.Equal(embedded ? [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16, 18, 19] : [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16],
+            Assert.Equal(embedded ? [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16, 18, 19, 20] : [1, 2, 3, 4, 5, 6, 7, 9, 11, 13, 15, 16],
                 applied.Select(m => m.Version));
             var tables = (await TextAsync(store, "SELECT name FROM system.tables WHERE database = {db:String} ORDER BY name",
                 new Dictionary<string, string> { ["db"] = o.Database })).Split('\n');
@@ -84,7 +85,7 @@ public sealed class StorageContractTests(ChdbFixture fixture)
 
             var again = await runner.MigrateAsync(CancellationToken.None);
             Assert.Empty(again);
-            Assert.Equal(embedded ? 14 : 12, await CountAsync(store, o.Database + ".schema_migrations"));
+            Assert.Equal(embedded ? 15 : 12, await CountAsync(store, o.Database + ".schema_migrations"));
             var status = await runner.StatusAsync(CancellationToken.None);
             Assert.All(status.Where(s => s.Version <= 7), s => Assert.Equal(MigrationState.Applied, s.State));
         });
@@ -123,6 +124,46 @@ public sealed class StorageContractTests(ChdbFixture fixture)
             // default), minutes in practice. Migration 18 keeps the runs 5-11 s apart; 25 s leaves room for a busy machine.
             await OutdateAndWait(2, TimeSpan.FromSeconds(25));
             Assert.Equal(20, await CountAsync(store, table));
+        });
+    }
+
+    [Fact]
+    public async Task The_embedded_store_merges_at_most_three_parts_at_a_time()
+    {
+        await InStoreAsync("chdb", "fanin", async (store, o) =>
+        {
+            await MigrateAsync(store, o);
+            var table = o.Database + ".http_logs";
+            // Nine inserts, nine parts of the same size, none merged yet: left to its defaults the engine's merge
+            // selector takes all nine in one merge.
+            await store.QueryAsync($"SYSTEM STOP MERGES {table}");
+            for (var i = 0; i < 9; i++)
+            {
+                await store.QueryAsync($"INSERT INTO {table} (time, client_ip, path) VALUES (now64(6), '192.0.2.1', '/p{i}')");
+            }
+            await store.QueryAsync($"SYSTEM START MERGES {table}");
+            var parts = $"SELECT level, max_block_number - min_block_number + 1 FROM system.parts " +
+                $"WHERE database = '{o.Database}' AND table = 'http_logs' AND active ORDER BY min_block_number";
+            string[] active = [];
+            for (var round = 0; round < 20; round++)
+            {
+                // Without FINAL, OPTIMIZE runs the merge the selector picks, under the table's settings.
+                await store.QueryAsync($"OPTIMIZE TABLE {table}");
+                active = (await TextAsync(store, parts)).Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                if (active.Length == 1)
+                {
+                    break;
+                }
+            }
+            Assert.Contains(active, p => p.Split('\t')[0] != "0");
+            // A part made by merges of at most three parts each spans at most 3^level of the inserts' blocks.
+            Assert.All(active, p =>
+            {
+                var f = p.Split('\t');
+                Assert.True(long.Parse(f[1], CultureInfo.InvariantCulture) <= (long)Math.Pow(3, int.Parse(f[0], CultureInfo.InvariantCulture)),
+                    $"a part at level {f[0]} spans {f[1]} blocks");
+            });
+            Assert.Equal(9, await CountAsync(store, table));
         });
     }
 
