@@ -129,7 +129,17 @@ public sealed class PagesBrowserTests(ChdbFixture chdb) : IAsyncLifetime
             null, new PageWaitForFunctionOptions { Timeout = 30_000 });
         Assert.Equal("203.0.113.0/24", await page.Locator("#ip-target").InnerTextAsync());
         Assert.Equal("same page", await page.EvaluateAsync<string>("() => window.ja4Marker"));
-        // A bad address.
+        // Markup and a second range typed in the box arrive as one escaped addr: refused as text, the page's range kept.
+        const string typed = "<b>nope</b>&range=30d";
+        await page.Locator("#ip-input").FillAsync(typed);
+        await page.Locator("#ip-input").PressAsync("Enter");
+        await page.WaitForSelectorAsync("#ip-error", new PageWaitForSelectorOptions { Timeout = 30_000 });
+        var sent = System.Web.HttpUtility.ParseQueryString(new Uri(page.Url).Query);
+        Assert.Equal(typed, sent["addr"]);
+        Assert.Equal(["24h"], sent.GetValues("range") ?? []);
+        Assert.Contains("is not an IP address or CIDR block", await page.Locator("#ip-error").InnerTextAsync());
+        Assert.Equal(0, await page.Locator("#ip-error b").CountAsync());
+        // A bad address in the page's address.
         page = await OpenAsync(errors, "/ip?addr=" + Uri.EscapeDataString("<b>nope</b>"));
         Assert.Contains("is not an IP address or CIDR block", await page.Locator("#ip-error").InnerTextAsync());
         Assert.Equal(0, await page.Locator("#ip-error b").CountAsync());
