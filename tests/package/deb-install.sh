@@ -298,6 +298,8 @@ check "the GC's memory limit is half the machine's memory" bash -c '
 check "the GC's young-generation budget is capped at 4 MB" grep -q "^ja4_dotnet_gc_gen0_max_budget_bytes 4194304$" "$state/metrics.txt"
 # And its DOTNET_GCConserveMemory=9.
 check "the GC conserves memory at level 9" grep -q "^ja4_dotnet_gc_conserve_memory 9$" "$state/metrics.txt"
+# And its MALLOC_ARENA_MAX=2 reaches the daemon (the C library reads it once, at start).
+check "the C library's allocator is held to two arenas" bash -c 'tr "\0" "\n" < /proc/'"$pid"'/environ | grep -qx MALLOC_ARENA_MAX=2'
 check "nothing was extracted from the executable at start (no .net under the service's home)" test ! -e /var/lib/ja4/.net
 # Uncompressed, each assembly is mapped from the executable (hundreds of mappings); compressed, they would be
 # decompressed into anonymous memory and the executable mapped only as the host's few segments.
