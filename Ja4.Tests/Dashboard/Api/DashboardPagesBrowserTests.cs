@@ -115,6 +115,25 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await page.WaitForSelectorAsync("#ip-target:has-text('198.51.100.10')");
         Assert.Equal("same page", await page.EvaluateAsync<string>("() => window.ja4Marker"));
 
+        // The threat level is the browser's own select, sent with the form as chosen: of the two python
+        // clients, only .11 is critical.
+        await page.GotoAsync(daemon.BaseUrl + "/anomalies?range=24h&bot=python");
+        await Interactive(page);
+        await page.WaitForSelectorAsync("#page-title[data-loaded=true]");
+        await page.EvaluateAsync("() => { window.ja4Marker = 'level'; }");
+        Assert.Equal("", await page.InputValueAsync("#filter-level"));
+        await page.Locator("#filter-level").SelectOptionAsync("critical");
+        await page.ClickAsync("#filter-apply");
+        await page.WaitForURLAsync(u => u.Contains("level=critical") && u.Contains("bot=python") && u.Contains("range=24h"),
+            new PageWaitForURLOptions { Timeout = 60_000, WaitUntil = WaitUntilState.Commit });
+        await page.WaitForFunctionAsync(
+            "() => document.getElementById('anomaly-total')?.textContent.trim() === '1 anomalous client' " +
+            "&& document.querySelectorAll('#anomaly-table tbody tr td[data-ip]').length === 1",
+            null, new PageWaitForFunctionOptions { Timeout = 60_000 });
+        Assert.Equal("198.51.100.11", await page.Locator("#anomaly-table tbody tr td[data-ip]").First.GetAttributeAsync("data-ip"));
+        Assert.Equal("critical", await page.InputValueAsync("#filter-level"));
+        Assert.Equal("level", await page.EvaluateAsync<string>("() => window.ja4Marker"));
+
         // Campaigns: the list, then one campaign with its members, paths and block-list exports.
         await page.GotoAsync(daemon.BaseUrl + "/campaigns?range=24h");
         await page.WaitForSelectorAsync("[data-campaign=c-1]");
@@ -161,7 +180,7 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
     }
 
     [Fact]
-    public async Task Search_box_anomaly_filters_and_address_box_work_with_scripts_off()
+    public async Task Search_box_anomaly_filters_address_and_fingerprint_boxes_work_with_scripts_off()
     {
         await using var daemon = await DashboardTestDaemon.StartAsync(chdb);
         await SeedAsync(daemon);
@@ -179,6 +198,20 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         Assert.Equal(2, await page.Locator("#anomaly-table tbody tr td[data-ip]").CountAsync());
         Assert.Equal("198.51.100.11", await page.Locator("#anomaly-table tbody tr td[data-ip]").First.GetAttributeAsync("data-ip"));
         Assert.Equal("python", await page.InputValueAsync("#filter-bot"));
+        // The threat level too (the browser's own select): of the two python clients only .11 is critical.
+        await page.Locator("#filter-level").SelectOptionAsync("critical");
+        await page.ClickAsync("#filter-apply");
+        await page.WaitForURLAsync(u => u.Contains("level=critical") && u.Contains("bot=python") && u.Contains("sort=score"));
+        Assert.Equal(1, await page.Locator("#anomaly-table tbody tr td[data-ip]").CountAsync());
+        Assert.Equal("198.51.100.11", await page.Locator("#anomaly-table tbody tr td[data-ip]").First.GetAttributeAsync("data-ip"));
+        Assert.Equal("critical", await page.InputValueAsync("#filter-level"));
+        // A list of levels from the address is one more choice, chosen, and sent again as it came.
+        await page.GotoAsync(daemon.BaseUrl + "/anomalies?level=high,critical&range=24h");
+        Assert.Equal("high,critical", await page.InputValueAsync("#filter-level"));
+        Assert.Equal("High, Critical", await page.Locator("#filter-level option:checked").InnerTextAsync());
+        await page.ClickAsync("#filter-apply");
+        await page.WaitForURLAsync(u => u.Contains("level=high%2Ccritical") && u.Contains("range=24h"));
+        Assert.Equal("high,critical", await page.InputValueAsync("#filter-level"));
 
         await page.GotoAsync(daemon.BaseUrl + "/search?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z");
         await page.Locator("#search-box").FillAsync("script");
@@ -191,12 +224,20 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await page.WaitForURLAsync(u => u.Contains("q=script"));
         Assert.Equal(1, await page.Locator("#search-user_agent td:has-text('<script>alert(1)</script>')").CountAsync());
 
-        // The IP investigation's box (the fingerprint explorer's is the same form).
+        // The IP investigation's box and the fingerprint explorer's.
         await page.GotoAsync(daemon.BaseUrl + "/ip?range=24h");
         await page.Locator("#ip-input").FillAsync("198.51.100.10");
         await page.Locator("#ip-input").PressAsync("Enter");
         await page.WaitForURLAsync(u => u.Contains("/ip?addr=198.51.100.10&range=24h"));
         Assert.Equal("198.51.100.10", await page.Locator("#ip-target").InnerTextAsync());
+        await page.GotoAsync(daemon.BaseUrl + "/fingerprint?range=24h");
+        await page.Locator("#fp-input").FillAsync(" " + DashboardSeed.Ja4A + " ");
+        await page.Locator("#fp-input").PressAsync("Enter");
+        await page.WaitForURLAsync(u => u.Contains("/fingerprint?ja4=") && u.Contains("range=24h"));
+        Assert.Equal(DashboardSeed.Ja4A, await page.Locator("#fp-ja4").InnerTextAsync());
+        // The seed's five requests with it, from 198.51.100.10 and .11.
+        Assert.Equal("5", await page.GetAttributeAsync("#fp-requests .ja4-kpi-value", "data-value"));
+        Assert.Equal("2", await page.GetAttributeAsync("#fp-ips .ja4-kpi-value", "data-value"));
         Assert.True(errors.Count == 0, string.Join("\n", errors));
     }
 }
