@@ -121,7 +121,10 @@ public sealed class SoakMeasurement : IMeasurement
         }
         var (rssSlope, _) = Fit(steady.Select(s => (s.Seconds, s.RssMb)).ToList());
         var (heapSlope, _) = Fit(steady.Select(s => (s.Seconds, s.HeapMb)).ToList());
-        var (fdSlope, _) = Fit(steady.Select(s => (s.Seconds, (double)s.OpenFds)).ToList());
+        // Descriptors: the median of pairwise slopes (Theil-Sen), not a least-squares line: a merge holds its parts' files open
+        // for a moment, and two such samples at the end of a flat series (322 → 377) made a line of +1.5/min. A leak raises
+        // the level itself, and moves the median with it.
+        var fdSlope = MedianSlope(steady.Select(s => (s.Seconds, (double)s.OpenFds)).ToList());
         var window = steady[^1].Seconds - steady[0].Seconds;
         var meanRss = steady.Average(s => s.RssMb);
         var growth = rssSlope * window;
@@ -167,6 +170,29 @@ public sealed class SoakMeasurement : IMeasurement
             ? $"verdict: PASS — no growth trend after the warm-up, RSS below {RssTargetMb:0} MB"
             : "verdict: FAIL — " + string.Join("; ", problems));
         return problems.Count == 0 ? 0 : 1;
+    }
+
+    /// <summary>The median of the slopes between every two points (Theil-Sen): a trend that brief outliers do not move.</summary>
+    internal static double MedianSlope(IReadOnlyList<(double X, double Y)> points)
+    {
+        var slopes = new List<double>(points.Count * (points.Count - 1) / 2);
+        for (var i = 0; i < points.Count; i++)
+        {
+            for (var j = i + 1; j < points.Count; j++)
+            {
+                if (points[j].X != points[i].X)
+                {
+                    slopes.Add((points[j].Y - points[i].Y) / (points[j].X - points[i].X));
+                }
+            }
+        }
+        if (slopes.Count == 0)
+        {
+            return 0;
+        }
+        slopes.Sort();
+        var middle = slopes.Count / 2;
+        return slopes.Count % 2 == 1 ? slopes[middle] : (slopes[middle - 1] + slopes[middle]) / 2;
     }
 
     /// <summary>Least-squares line y = a·x + b.</summary>
