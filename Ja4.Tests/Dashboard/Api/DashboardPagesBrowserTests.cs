@@ -212,6 +212,11 @@ public sealed class DashboardPagesBrowserTests(ChdbFixture chdb) : IAsyncLifetim
         await page.ClickAsync("#filter-apply");
         await page.WaitForURLAsync(u => u.Contains("level=high%2Ccritical") && u.Contains("range=24h"));
         Assert.Equal("high,critical", await page.InputValueAsync("#filter-level"));
+        // A level that is none, with markup in it: refused in the red box, shown as text in the picker.
+        await page.GotoAsync(daemon.BaseUrl + "/anomalies?range=24h&level=" + Uri.EscapeDataString("<b>nope</b>"));
+        Assert.Contains("'level' must be", await page.Locator("#anomaly-error").InnerTextAsync());
+        Assert.Equal("<b>nope</b>", await page.Locator("#filter-level option:checked").InnerTextAsync());
+        Assert.Equal(0, await page.Locator("#filter-level b, #anomaly-error b").CountAsync());
 
         await page.GotoAsync(daemon.BaseUrl + "/search?from=2000-01-01T00:00:00Z&to=2000-01-02T00:00:00Z");
         await page.Locator("#search-box").FillAsync("script");
